@@ -1,0 +1,3 @@
+"""Viva: a real-time AI interview server."""
+
+__version__ = "0.1.0"

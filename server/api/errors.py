@@ -1,0 +1,103 @@
+"""Translate domain errors and framework errors into each family's error shape.
+
+Seed 004 (``/api/interview-management``) uses ``{success, message, error, details}``; every other family
+uses ``{"detail": ...}``. Unexpected exceptions become a 500 with no internals in the body.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from server.domain.errors import VivaError
+from server.logs import log
+
+ENVELOPE_PREFIX = "/api/interview-management"
+_HTTP_CODES = {
+    400: ("VALIDATION_ERROR", "Invalid data provided"),
+    401: ("UNAUTHORIZED", "Authentication credentials were not provided or are invalid"),
+    403: ("FORBIDDEN", "You do not have permission to perform this action"),
+    404: ("NOT_FOUND", "Not found"),
+    405: ("METHOD_NOT_ALLOWED", "Method not allowed"),
+    413: ("PAYLOAD_TOO_LARGE", "Request body too large"),
+    415: ("UNSUPPORTED_MEDIA_TYPE", "Unsupported media type"),
+    429: ("RATE_LIMITED", "Too many requests, try again later"),
+    500: ("INTERNAL_ERROR", "Error processing the request"),
+}
+
+
+def uses_envelope(path: str) -> bool:
+    return path == ENVELOPE_PREFIX or path.startswith(ENVELOPE_PREFIX + "/")
+
+
+def error_body(path: str, status: int, code: str, message: str, details: Any) -> tuple[bytes, int]:
+    if uses_envelope(path):
+        payload: dict[str, Any] = {"success": False, "message": message, "error": code, "details": details}
+    else:
+        payload = {"detail": message}
+        if details is not None and status != 500:
+            payload["errors"] = details
+    return json.dumps(payload).encode(), status
+
+
+def _response(request: Request, status: int, code: str, message: str, details: Any) -> JSONResponse:
+    body, status = error_body(request.url.path, status, code, message, details)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 429 and isinstance(details, dict) and "retry_after" in details:
+        headers = {"Retry-After": str(details["retry_after"])}
+    return JSONResponse(json.loads(body), status_code=status, headers=headers)
+
+
+def validation_details(exc: RequestValidationError) -> dict[str, list[str]]:
+    """Field -> messages, the way seed 004's clients read them (``{"field": ["message"]}``)."""
+    details: dict[str, list[str]] = {}
+    for error in exc.errors():
+        loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path", "form")]
+        field = ".".join(loc) or "non_field_errors"
+        message = str(error.get("msg", "Invalid value"))
+        if error.get("type") == "missing":
+            message = "This field is required."
+        details.setdefault(field, []).append(message)
+    return details
+
+
+def install(app: FastAPI) -> None:
+    async def on_domain(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, VivaError)
+        return _response(request, exc.status_code, exc.code, exc.public_message, exc.details)
+
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        if uses_envelope(request.url.path):
+            return _response(
+                request, 400, "VALIDATION_ERROR", "Invalid data provided", validation_details(exc)
+            )
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg")), "type": str(e.get("type"))}
+            for e in exc.errors()
+        ]
+        return JSONResponse({"detail": errors}, status_code=422)
+
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        code, default = _HTTP_CODES.get(exc.status_code, ("ERROR", "Request failed"))
+        message = exc.detail if isinstance(exc.detail, str) else default
+        if exc.status_code == 404 and message == "Not Found":
+            message = default
+        return _response(request, exc.status_code, code, message, None)
+
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled_error", path=request.url.path, error_type=type(exc).__name__, exc_info=exc)
+        return _response(
+            request, 500, "INTERNAL_ERROR", "Error processing the request", "Please try again later"
+        )
+
+    app.add_exception_handler(VivaError, on_domain)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_unexpected)

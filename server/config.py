@@ -1,0 +1,94 @@
+"""One Settings object, read from the environment (and a ``.env`` file) — nothing is read at import time."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_CORS = [
+    "http://localhost:5173",
+    "http://localhost:3000",
+    "http://127.0.0.1:5173",
+    "http://127.0.0.1:3000",
+]
+
+
+class Settings(BaseSettings):
+    """Every knob of Viva. Environment names are given by ``validation_alias`` or the ``VIVA_`` prefix."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="VIVA_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    data_dir: Path = Path("data")
+    database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+    redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
+    redis_prefix: str = "viva:"
+    secret_key: SecretStr | None = None
+    token_ttl_minutes: int = 60 * 12
+    admin_email: str | None = None
+    admin_password: SecretStr | None = None
+    admin_name: str = "Administrator"
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=lambda: list(DEFAULT_CORS))
+    auto_migrate: bool = True
+    log_level: str = "INFO"
+    log_json: bool = True
+    # Limits
+    max_body_bytes: int = 32 * 1024 * 1024
+    max_resume_bytes: int = 10 * 1024 * 1024
+    max_voice_note_bytes: int = 20 * 1024 * 1024
+    login_attempts_per_account: int = 10
+    login_attempts_per_address: int = 30
+    login_window_s: int = 300
+    # AI and speech (used by later families)
+    ai_provider: Literal["auto", "openai", "offline"] = "auto"
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("redis_url", "database_url", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def effective_database_url(self) -> str:
+        """The async SQLAlchemy URL: ``DATABASE_URL`` or a SQLite file under the data dir."""
+        url = self.database_url or f"sqlite+aiosqlite:///{(self.data_dir / 'viva.db').resolve()}"
+        return normalise_database_url(url)
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    def signing_key(self) -> str:
+        """The JWT signing key; without ``VIVA_SECRET_KEY`` one is generated and kept under the data dir."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+def normalise_database_url(url: str) -> str:
+    """Map plain ``postgresql://`` and ``sqlite://`` URLs onto the async drivers Viva uses."""
+    for prefix, replacement in (
+        ("postgres://", "postgresql+asyncpg://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("postgresql+psycopg2://", "postgresql+asyncpg://"),
+        ("sqlite:///", "sqlite+aiosqlite:///"),
+    ):
+        if url.startswith(prefix):
+            return replacement + url[len(prefix) :]
+    return url

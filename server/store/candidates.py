@@ -1,0 +1,65 @@
+"""Queries on the candidate pool."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, or_, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from server.store.models import Candidate, CvStatus, Interview, utcnow
+
+
+async def get(session: AsyncSession, candidate_id: str) -> Candidate | None:
+    return await session.get(Candidate, candidate_id)
+
+
+async def by_email(session: AsyncSession, email: str) -> Candidate | None:
+    result = await session.exec(select(Candidate).where(Candidate.email == email.lower()))
+    return result.first()
+
+
+async def listing(
+    session: AsyncSession,
+    *,
+    search: str | None = None,
+    statuses: Sequence[CvStatus] = (),
+    job_role_id: int | None = None,
+    skip: int = 0,
+    limit: int | None = None,
+) -> tuple[int, Sequence[Candidate]]:
+    query = select(Candidate)
+    if search:
+        like = f"%{search.lower()}%"
+        query = query.where(
+            or_(
+                func.lower(Candidate.name).like(like),
+                func.lower(Candidate.email).like(like),
+                func.lower(func.coalesce(Candidate.phone_number, "")).like(like),
+                func.lower(func.coalesce(Candidate.place, "")).like(like),
+            )
+        )
+    if statuses:
+        query = query.where(col(Candidate.cv_status).in_([s.value for s in statuses]))
+    if job_role_id is not None:
+        query = query.where(Candidate.job_role_id == job_role_id)
+    total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()
+    query = query.order_by(col(Candidate.created_at).desc(), col(Candidate.name)).offset(skip)
+    rows = await session.exec(query.limit(limit) if limit is not None else query)
+    return int(total), rows.all()
+
+
+async def move_status(session: AsyncSession, candidate_id: str, old: CvStatus, new: CvStatus) -> bool:
+    """Atomically move a CV from ``old`` to ``new``; False if it was not in ``old`` (a concurrent change)."""
+    result = await session.exec(
+        update(Candidate)
+        .where(col(Candidate.id) == candidate_id, col(Candidate.cv_status) == old.value)
+        .values(cv_status=new.value, updated_at=utcnow())
+    )
+    return bool(result.rowcount == 1)
+
+
+async def interview_count(session: AsyncSession, candidate_id: str) -> int:
+    query = select(func.count()).select_from(Interview).where(Interview.candidate_id == candidate_id)
+    return int((await session.exec(query)).one())
