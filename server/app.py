@@ -9,7 +9,17 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 from server import __version__
-from server.api import auth, candidates, errors, health, management, roles, users
+from server.api import (
+    ai_interviews,
+    auth,
+    candidates,
+    errors,
+    health,
+    interview_service,
+    management,
+    roles,
+    users,
+)
 from server.config import Settings
 from server.logs import AccessLogMiddleware, BodyLimitMiddleware, configure_logging, log
 from server.services import Services
@@ -30,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.services = services
         try:
             await bootstrap.ensure_admin(services)
+            await services.scorer.recover()
             log.info(
                 "started", database=services.db.engine.url.get_backend_name(), redis=bool(settings.redis_url)
             )
@@ -46,7 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url="/redoc",
     )
     errors.install(app)
-    for module in (health, auth, users, candidates, roles, management):
+    for module in (health, auth, users, candidates, roles, management, ai_interviews, interview_service):
         app.include_router(module.router)
     app.add_middleware(
         CORSMiddleware,

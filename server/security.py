@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
 from argon2 import PasswordHasher
@@ -12,6 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from limits import RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
+from redis.asyncio import ConnectionPool
 
 from server.domain.errors import NotAuthenticated, TooManyRequests
 
@@ -81,8 +83,16 @@ class LoginThrottle:
     account's counter.
     """
 
-    def __init__(self, storage: Storage, per_account: int, per_address: int, window_s: int) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        per_account: int,
+        per_address: int,
+        window_s: int,
+        pool: ConnectionPool | None = None,
+    ) -> None:
         self._storage = storage
+        self._pool = pool
         self._limiter = MovingWindowRateLimiter(storage)
         self._account = RateLimitItemPerSecond(per_account, window_s)
         self._address = RateLimitItemPerSecond(per_address, window_s)
@@ -91,13 +101,14 @@ class LoginThrottle:
     def create(
         cls, redis_url: str | None, prefix: str, per_account: int, per_address: int, window_s: int
     ) -> LoginThrottle:
-        storage: Storage
-        if redis_url:
-            uri = "async+" + redis_url if not redis_url.startswith("async+") else redis_url
-            storage = RedisStorage(uri, implementation="redispy", key_prefix=f"{prefix}login")
-        else:
-            storage = MemoryStorage()
-        return cls(storage, per_account, per_address, window_s)
+        if not redis_url:
+            return cls(MemoryStorage(), per_account, per_address, window_s)
+        pool = ConnectionPool.from_url(redis_url)
+        uri = "async+" + redis_url if not redis_url.startswith("async+") else redis_url
+        # limits' option types say scalars, but it hands ``connection_pool`` to redis-py as documented.
+        options: dict[str, Any] = {"connection_pool": pool}
+        storage = RedisStorage(uri, implementation="redispy", key_prefix=f"{prefix}login", **options)
+        return cls(storage, per_account, per_address, window_s, pool)
 
     async def check(self, account: str, address: str) -> None:
         for item, key in ((self._account, account.lower()), (self._address, address)):
@@ -116,4 +127,5 @@ class LoginThrottle:
         await self._limiter.clear(self._account, "login", account.lower())
 
     async def close(self) -> None:
-        await self._storage.reset() if isinstance(self._storage, MemoryStorage) else None
+        if self._pool is not None:
+            await self._pool.aclose()

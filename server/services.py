@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
+from server.ai.base import AIEngine
 from server.config import Settings
 from server.security import LoginThrottle, TokenService
 from server.store.db import Database
 from server.store.state import EventBus, SessionStore, open_state
+
+if TYPE_CHECKING:
+    from server.jobs.scoring import Scorer
 
 
 @dataclass
@@ -19,6 +24,8 @@ class Services:
     bus: EventBus
     tokens: TokenService
     login_throttle: LoginThrottle
+    ai: AIEngine
+    scorer: Scorer = field(init=False)
 
     @classmethod
     async def open(cls, settings: Settings) -> Services:
@@ -32,9 +39,16 @@ class Services:
             settings.login_attempts_per_address,
             settings.login_window_s,
         )
-        return cls(settings, db, store, bus, tokens, throttle)
+        from server.ai.engine import build_engine
+        from server.jobs.scoring import Scorer
+
+        services = cls(settings, db, store, bus, tokens, throttle, build_engine(settings))
+        services.scorer = Scorer(services)
+        return services
 
     async def close(self) -> None:
+        await self.scorer.close()
+        await self.ai.close()
         await self.login_throttle.close()
         await self.bus.close()
         await self.store.close()

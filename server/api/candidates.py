@@ -32,7 +32,9 @@ class CandidateFields(BaseModel):
     phone_number: Annotated[str | None, Field(max_length=32)] = None
     place: Text = None
     district: Text = None
-    job_title: int | None = Field(default=None, ge=1, description="Job role id (see /api/roles)")
+    job_title: int | None = Field(
+        default=None, ge=1, le=2**31 - 1, description="Job role id (see /api/roles)"
+    )
 
     @field_validator("phone_number")
     @classmethod
@@ -176,7 +178,7 @@ async def list_candidates(
     limit: Annotated[int, limit_param(50)] = 50,
     search: Annotated[str | None, Query(max_length=200)] = None,
     status: Annotated[list[CvStatus] | None, Query(description="CV status; repeatable")] = None,
-    job_title: Annotated[int | None, Query(ge=1)] = None,
+    job_title: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ) -> Page[CandidateOut]:
     total, rows = await candidates.listing(
         session, search=search, statuses=status or (), job_role_id=job_title, skip=skip, limit=limit

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.exc import IntegrityError
 
 from server.api.deps import CurrentUser, DbSession
@@ -46,6 +46,12 @@ class RoleOut(BaseModel):
     created_at: datetime
     updated_at: datetime
 
+    @field_validator("created_at", "updated_at")
+    @classmethod
+    def _utc(cls, moment: datetime) -> datetime:
+        """SQLite hands back naive datetimes; they are UTC (so both databases answer with a ``Z``)."""
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
     @classmethod
     def of(cls, role: JobRole) -> RoleOut:
         return cls(role_id=role.id or 0, **role.model_dump(exclude={"id"}))
@@ -57,8 +63,11 @@ def _duplicate(name: str) -> InvalidInput:
     )
 
 
+MAX_ID = 2**31 - 1  # PostgreSQL INTEGER; a larger id cannot exist (and would fail in the driver)
+
+
 async def _get(session: DbSession, role_id: int) -> JobRole:
-    role = await roles.get(session, role_id)
+    role = await roles.get(session, role_id) if 1 <= role_id <= MAX_ID else None
     if role is None:
         raise NotFound("Role not found")
     return role

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import BaseModel, EmailStr, Field, field_validator
 from sqlalchemy.exc import IntegrityError
 
 from server.api.deps import AdminUser, DbSession
 from server.api.pagination import Page, Skip, limit_param
 from server.domain.errors import InvalidInput, NotFound
 from server.security import hash_password
-from server.store import users
+from server.store import candidates, users
 from server.store.models import Role, User
 
 router = APIRouter(prefix="/api/users", tags=["users"])
@@ -47,6 +47,12 @@ class UserOut(BaseModel):
     created_at: datetime
     updated_at: datetime
 
+    @field_validator("created_at", "updated_at")
+    @classmethod
+    def _utc(cls, moment: datetime) -> datetime:
+        """SQLite hands back naive datetimes; they are UTC (so both databases answer with a ``Z``)."""
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
     @classmethod
     def of(cls, user: User) -> UserOut:
         return cls.model_validate(user, from_attributes=True)
@@ -63,6 +69,8 @@ async def _get(session: DbSession, user_id: str) -> User:
 async def create_user(body: UserCreate, session: DbSession, _admin: AdminUser) -> UserOut:
     if await users.by_email(session, str(body.email)) is not None:
         raise InvalidInput("Email already registered", details={"email": ["Email already registered"]})
+    # A candidate account for an email already in the pool takes over that pool entry (as register does).
+    pooled = await candidates.by_email(session, str(body.email)) if body.role == Role.candidate else None
     try:
         user = await users.create(
             session,
@@ -71,6 +79,7 @@ async def create_user(body: UserCreate, session: DbSession, _admin: AdminUser) -
             password_hash=hash_password(body.password),
             role=body.role,
             job_role=body.job_role,
+            user_id=pooled.id if pooled else None,
         )
     except IntegrityError as exc:
         raise InvalidInput(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy import delete, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.store.models import Answer, Candidate, CvStatus, Evaluation, Interview, Question, User
+from server.store.models import Answer, Candidate, CvStatus, Evaluation, Interview, Question, User, utcnow
 
 
 async def get(session: AsyncSession, interview_id: str) -> Interview | None:
@@ -42,3 +43,95 @@ async def delete_cascade(session: AsyncSession, interview: Interview) -> None:
         await session.exec(delete(table).where(col(table.interview_id) == interview.id))
     await session.delete(interview)
     await session.flush()
+
+
+async def questions_of(session: AsyncSession, interview_id: str) -> Sequence[Question]:
+    rows = await session.exec(
+        select(Question).where(Question.interview_id == interview_id).order_by(col(Question.order))
+    )
+    return rows.all()
+
+
+async def answers_of(session: AsyncSession, interview_id: str) -> Sequence[Answer]:
+    rows = await session.exec(select(Answer).where(Answer.interview_id == interview_id))
+    return rows.all()
+
+
+async def answer_for(session: AsyncSession, question_id: str) -> Answer | None:
+    rows = await session.exec(select(Answer).where(Answer.question_id == question_id))
+    return rows.first()
+
+
+async def get_answer(session: AsyncSession, answer_id: str) -> Answer | None:
+    return await session.get(Answer, answer_id)
+
+
+async def get_question(session: AsyncSession, interview_id: str, question_id: str) -> Question | None:
+    question = await session.get(Question, question_id)
+    return question if question is not None and question.interview_id == interview_id else None
+
+
+async def replace_questions(session: AsyncSession, interview_id: str, questions: Sequence[Question]) -> None:
+    """Delete the interview's questions and add ``questions`` (numbered 1..n in the given order)."""
+    await session.exec(delete(Question).where(col(Question.interview_id) == interview_id))
+    await session.flush()
+    for order, question in enumerate(questions, start=1):
+        question.interview_id = interview_id
+        question.order = order
+        session.add(question)
+    await session.flush()
+
+
+async def for_person(
+    session: AsyncSession, user_id: str, statuses: Sequence[str] = ()
+) -> Sequence[Interview]:
+    """Interviews where the user is the candidate or the creator, newest first."""
+    query = select(Interview).where(
+        or_(col(Interview.candidate_id) == user_id, col(Interview.owner_id) == user_id)
+    )
+    if statuses:
+        query = query.where(col(Interview.status).in_(list(statuses)))
+    rows = await session.exec(query.order_by(col(Interview.created_at).desc()))
+    return rows.all()
+
+
+async def search(
+    session: AsyncSession,
+    *,
+    statuses: Sequence[str] = (),
+    candidate_id: str | None = None,
+    owner_id: str | None = None,
+    scheduled_from: datetime | None = None,
+    scheduled_to: datetime | None = None,
+    skip: int = 0,
+    limit: int = 100,
+) -> Sequence[Interview]:
+    query = select(Interview)
+    if statuses:
+        query = query.where(col(Interview.status).in_(list(statuses)))
+    if candidate_id:
+        query = query.where(col(Interview.candidate_id) == candidate_id)
+    if owner_id:
+        query = query.where(col(Interview.owner_id) == owner_id)
+    if scheduled_from:
+        query = query.where(col(Interview.scheduled_at) >= scheduled_from)
+    if scheduled_to:
+        query = query.where(col(Interview.scheduled_at) <= scheduled_to)
+    rows = await session.exec(query.order_by(col(Interview.created_at).desc()).offset(skip).limit(limit))
+    return rows.all()
+
+
+async def unscored_answers(session: AsyncSession) -> Sequence[Answer]:
+    """Answers whose scoring was queued or running (to resume after a restart)."""
+    rows = await session.exec(select(Answer).where(col(Answer.status).in_(["submitted", "processing"])))
+    return rows.all()
+
+
+async def move_status(session: AsyncSession, interview_id: str, old: str, new: str) -> bool:
+    """Atomically move an interview from ``old`` to ``new``; False when it was not in ``old``."""
+    result = await session.exec(
+        update(Interview)
+        .where(col(Interview.id) == interview_id, col(Interview.status) == old)
+        .values(status=new, updated_at=utcnow())
+    )
+    return bool(result.rowcount == 1)

@@ -48,6 +48,7 @@ class InterviewStatus(enum.StrEnum):
     scheduled = "scheduled"  # questions ready, not started
     in_progress = "in_progress"
     completed = "completed"
+    evaluated = "evaluated"  # completed and reviewed by HR
     cancelled = "cancelled"
 
 
@@ -138,6 +139,8 @@ class Interview(SQLModel, table=True):
     strengths: list[str] = _json_list()
     gaps: list[str] = _json_list()
     ai_provider: str | None = Field(default=None, max_length=64)
+    ai_model: str | None = Field(default=None, max_length=128)
+    summary: str | None = Field(default=None, sa_type=Text)
     hr_overall_score: float | None = None
     hr_feedback: str | None = Field(default=None, sa_type=Text)
     hr_recommendation: str | None = Field(default=None, max_length=64)
@@ -158,6 +161,7 @@ class Question(SQLModel, table=True):
     category: str = Field(default="technical", max_length=64)
     difficulty: str = Field(default="medium", max_length=32)
     expected_minutes: int = 3
+    key_concepts: list[str] = _json_list()
     source: str = Field(default="ai", max_length=32)
     created_at: datetime = _ts()
 
@@ -183,6 +187,7 @@ class Answer(SQLModel, table=True):
     ai_feedback: str | None = Field(default=None, sa_type=Text)
     ai_evidence: list[str] = _json_list()
     ai_provider: str | None = Field(default=None, max_length=64)
+    ai_model: str | None = Field(default=None, max_length=128)
     hr_score: float | None = None
     hr_feedback: str | None = Field(default=None, sa_type=Text)
     status: AnswerStatus = Field(default=AnswerStatus.submitted, sa_type=String(16))

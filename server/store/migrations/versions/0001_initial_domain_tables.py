@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 23:44:28.903608
+Create Date: 2026-11-22 23:56:02.969650
 """
 
 from __future__ import annotations
@@ -100,6 +100,8 @@ def upgrade() -> None:
         sa.Column("strengths", sa.JSON(), nullable=False),
         sa.Column("gaps", sa.JSON(), nullable=False),
         sa.Column("ai_provider", sa.String(length=64), nullable=True),
+        sa.Column("ai_model", sa.String(length=128), nullable=True),
+        sa.Column("summary", sa.Text(), nullable=True),
         sa.Column("hr_overall_score", sa.Float(), nullable=True),
         sa.Column("hr_feedback", sa.Text(), nullable=True),
         sa.Column("hr_recommendation", sa.String(length=64), nullable=True),
@@ -159,6 +161,7 @@ def upgrade() -> None:
         sa.Column("category", sa.String(length=64), nullable=False),
         sa.Column("difficulty", sa.String(length=32), nullable=False),
         sa.Column("expected_minutes", sa.Integer(), nullable=False),
+        sa.Column("key_concepts", sa.JSON(), nullable=False),
         sa.Column("source", sa.String(length=32), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -191,6 +194,7 @@ def upgrade() -> None:
         sa.Column("ai_feedback", sa.Text(), nullable=True),
         sa.Column("ai_evidence", sa.JSON(), nullable=False),
         sa.Column("ai_provider", sa.String(length=64), nullable=True),
+        sa.Column("ai_model", sa.String(length=128), nullable=True),
         sa.Column("hr_score", sa.Float(), nullable=True),
         sa.Column("hr_feedback", sa.Text(), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
