@@ -36,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     db.add_parser("upgrade", help="apply migrations")
 
     commands.add_parser("demo", help="create demo accounts and data, print the logins")
+    commands.add_parser("worker", help="process uploaded answers (transcribe, analyse, score) until stopped")
     return parser
 
 
@@ -54,6 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_create_user(settings, args))
     if args.command == "demo":
         return asyncio.run(_demo(settings))
+    if args.command == "worker":
+        return asyncio.run(_worker(settings))
     return 2
 
 
@@ -115,6 +118,27 @@ async def _demo(settings: Settings) -> int:
     print("Demo logins (change or remove them before real use):")
     for login in logins:
         print(f"  {login.role:<10} {login.email:<24} {login.password}")
+    return 0
+
+
+async def _worker(settings: Settings) -> int:
+    """Run the durable answer worker until SIGINT/SIGTERM; a killed worker's jobs are taken over later."""
+    import signal
+
+    from server.services import Services
+    from server.store.db import upgrade_async
+
+    await upgrade_async(settings.effective_database_url)
+    services = await Services.open(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    print(f"worker {services.jobs.worker_id} started", flush=True)
+    try:
+        await services.jobs.run_until_stopped(stop)
+    finally:
+        await services.close()
     return 0
 
 

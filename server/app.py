@@ -10,14 +10,18 @@ from starlette.middleware.cors import CORSMiddleware
 
 from server import __version__
 from server.api import (
+    agents,
     ai_interviews,
     auth,
     candidates,
+    catalogs,
     errors,
     health,
     interview_service,
     management,
     roles,
+    tracking,
+    tts,
     users,
 )
 from server.config import Settings
@@ -40,7 +44,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.services = services
         try:
             await bootstrap.ensure_admin(services)
-            await services.scorer.recover()
+            if settings.embedded_worker:
+                services.jobs.start()
+            if settings.preload_models:
+                await services.stt.warm_up()
+                await services.tts.warm_up()
             log.info(
                 "started", database=services.db.engine.url.get_backend_name(), redis=bool(settings.redis_url)
             )
@@ -57,7 +65,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url="/redoc",
     )
     errors.install(app)
-    for module in (health, auth, users, candidates, roles, management, ai_interviews, interview_service):
+    for module in (
+        health,
+        auth,
+        users,
+        candidates,
+        roles,
+        management,
+        ai_interviews,
+        interview_service,
+        catalogs,
+        tracking,
+        agents,
+        tts,
+    ):
         app.include_router(module.router)
     app.add_middleware(
         CORSMiddleware,

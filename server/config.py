@@ -55,6 +55,25 @@ class Settings(BaseSettings):
     azure_openai_deployment: str | None = Field(default=None, validation_alias="AZURE_OPENAI_DEPLOYMENT")
     llm_timeout_s: float = 20.0
     llm_max_retries: int = 2
+    # Speech
+    tts_engine: Literal["piper", "edge"] = "piper"
+    tts_max_chars: int = 1000
+    tts_prefetch: bool = True
+    edge_connect_timeout_s: float = 3.0
+    piper_male_model: Path | None = None
+    piper_female_model: Path | None = None
+    whisper_model: str | None = Field(default=None, validation_alias="WHISPER_MODEL")
+    stt_cpu_threads: int = 2
+    stt_workers: int = 1
+    stt_queue_size: int = 64
+    stt_beam_size: int = 1
+    max_video_bytes: int = 200 * 1024 * 1024
+    max_media_seconds: int = 600
+    media_workers: int = 1
+    embedded_worker: bool = True
+    preload_models: bool = False
+    job_lease_s: float = 300.0
+    job_poll_s: float = 1.0
 
     @field_validator("cors_origins", mode="before")
     @classmethod

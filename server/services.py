@@ -13,7 +13,9 @@ from server.store.db import Database
 from server.store.state import EventBus, SessionStore, open_state
 
 if TYPE_CHECKING:
-    from server.jobs.scoring import Scorer
+    from server.jobs.worker import AnswerWorker
+    from server.speech.stt import STTPool
+    from server.speech.tts import TTSService
 
 
 @dataclass
@@ -25,7 +27,9 @@ class Services:
     tokens: TokenService
     login_throttle: LoginThrottle
     ai: AIEngine
-    scorer: Scorer = field(init=False)
+    stt: STTPool = field(init=False)
+    jobs: AnswerWorker = field(init=False)
+    tts: TTSService = field(init=False)
 
     @classmethod
     async def open(cls, settings: Settings) -> Services:
@@ -40,14 +44,25 @@ class Services:
             settings.login_window_s,
         )
         from server.ai.engine import build_engine
-        from server.jobs.scoring import Scorer
+        from server.jobs.worker import AnswerWorker
+        from server.speech.stt import build_stt
+        from server.speech.tts import build_tts
 
         services = cls(settings, db, store, bus, tokens, throttle, build_engine(settings))
-        services.scorer = Scorer(services)
+        services.stt = build_stt(settings)
+        services.tts = build_tts(settings)
+        services.jobs = AnswerWorker(
+            services,
+            concurrency=settings.media_workers + 1,
+            poll_s=settings.job_poll_s,
+            lease_s=settings.job_lease_s,
+        )
         return services
 
     async def close(self) -> None:
-        await self.scorer.close()
+        await self.jobs.close()
+        await self.tts.close()
+        await self.stt.close()
         await self.ai.close()
         await self.login_throttle.close()
         await self.bus.close()

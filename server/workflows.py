@@ -72,16 +72,21 @@ async def plan_interview(
     interview.status = InterviewStatus.scheduled
     interview.updated_at = utcnow()
     session.add(interview)
+    prefetch_speech(services, [q.text for q in questions], interview.voice)
+
+
+def prefetch_speech(services: Services, texts: list[str], voice: str) -> None:
+    """Synthesise questions in the background so they play at once when asked (when enabled)."""
+    if services.settings.tts_prefetch and texts:
+        services.tts.prefetch(texts, voice)
 
 
 async def score_answer(services: Services, answer_id: str) -> Answer | None:
-    """Score one stored answer with the AI engine (own transactions): processing → completed | failed."""
+    """Score one stored answer now, outside the job queue (own transactions): → completed | failed."""
     async with services.db.session() as session:
         answer = await interviews.get_answer(session, answer_id)
         if answer is None:
             return None
-        answer.status = AnswerStatus.processing
-        session.add(answer)
     try:
         async with services.db.session() as session:
             question = await session.get(Question, answer.question_id)
@@ -160,6 +165,10 @@ async def report_001(services: Services, session: AsyncSession, interview: Inter
                 "communication": a.ai_communication,
                 "behavior": a.ai_behaviour,
                 "feedback": a.ai_feedback,
+                "transcript": a.transcript,
+                "emotion": a.emotion,
+                "confidence": a.confidence,
+                "delivery": a.metrics.get("delivery") if a.metrics else None,
             }
             for a in answers
         ],

@@ -74,6 +74,7 @@ def make_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settin
         "log_json": True,
         "max_resume_bytes": 200_000,
         "max_voice_note_bytes": 200_000,
+        "tts_prefetch": False,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

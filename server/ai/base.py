@@ -7,6 +7,7 @@ produced it, and scores are always clamped to their documented bounds.
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from typing import Annotated, Literal, Protocol
 
 from pydantic import BaseModel, Field
@@ -93,6 +94,36 @@ class ReportSummary(BaseModel):
     model: str | None = None
 
 
+class AgentTurn(BaseModel):
+    """One earlier turn of the conversation with an agent (untrusted data)."""
+
+    role: Literal["user", "assistant"] = "user"
+    content: Annotated[str, Field(max_length=4000)]
+
+
+class AgentRequest(BaseModel):
+    """An interview question for one agent (see ``server.ai.agents``); every text in it is untrusted data."""
+
+    agent_id: str
+    question: Annotated[str, Field(min_length=1, max_length=2000)]
+    context: Annotated[str, Field(max_length=1000)] = ""
+    history: list[AgentTurn] = Field(default_factory=list, max_length=40)
+
+
+class AgentDelta(BaseModel):
+    """A piece of an agent's answer as it is produced, and who produced it."""
+
+    text: str
+    provider: str
+    model: str | None = None
+
+
+class AgentFollowUps(BaseModel):
+    questions: list[str] = Field(min_length=1, max_length=5)
+    provider: str
+    model: str | None = None
+
+
 class AIEngine(Protocol):
     """Implemented by the offline engine, the OpenAI-compatible provider and the auto fallback."""
 
@@ -105,6 +136,15 @@ class AIEngine(Protocol):
     async def follow_up(self, question: str, answer: str) -> FollowUp: ...
 
     async def summarise(self, report: ReportInput) -> ReportSummary: ...
+
+    def stream_agent_answer(self, request: AgentRequest) -> AsyncGenerator[AgentDelta, None]:
+        """The agent's answer in pieces, as produced; raises ``AIError`` when the provider fails.
+
+        Close the iterator (``contextlib.aclosing``) when you stop early: that abandons the generation.
+        """
+        ...
+
+    async def agent_follow_ups(self, request: AgentRequest, answer: str) -> AgentFollowUps: ...
 
     async def close(self) -> None: ...
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from contextlib import aclosing
 from typing import TypeVar
 
 from server.ai.base import (
+    AgentDelta,
+    AgentFollowUps,
+    AgentRequest,
     AIEngine,
     AIError,
     AnswerScore,
@@ -48,6 +52,35 @@ class AutoEngine:
 
     async def summarise(self, report: ReportInput) -> ReportSummary:
         return await self._either("summarise", lambda e: e.summarise(report))
+
+    async def stream_agent_answer(self, request: AgentRequest) -> AsyncGenerator[AgentDelta, None]:
+        """The primary's stream; the fallback's only when the primary fails before any content.
+
+        Once content has reached the caller, switching engines would splice two answers: a later failure
+        is raised as it is.
+        """
+        emitted = False
+        try:
+            async with aclosing(self.primary.stream_agent_answer(request)) as stream:
+                async for delta in stream:
+                    emitted = True
+                    yield delta
+            return
+        except AIError as exc:
+            if emitted:
+                raise
+            self._log_fallback("agent_answer", exc)
+        async with aclosing(self.fallback.stream_agent_answer(request)) as stream:
+            async for delta in stream:
+                yield delta
+
+    async def agent_follow_ups(self, request: AgentRequest, answer: str) -> AgentFollowUps:
+        return await self._either("agent_follow_ups", lambda e: e.agent_follow_ups(request, answer))
+
+    def _log_fallback(self, task: str, exc: AIError) -> None:
+        log.warning(
+            "ai.fallback", task=task, primary=self.primary.name, fallback=self.fallback.name, error=str(exc)
+        )
 
     async def close(self) -> None:
         try:

@@ -7,13 +7,18 @@ always gives the same output: variety between interviews comes from a hash of th
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from collections import Counter
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 
-from server.ai import bank
+from server.ai import agents, bank
 from server.ai.base import (
+    AgentDelta,
+    AgentFollowUps,
+    AgentRequest,
     AnswerScore,
     Category,
     Difficulty,
@@ -70,6 +75,15 @@ class OfflineEngine:
 
     async def close(self) -> None:
         return None
+
+    async def stream_agent_answer(self, request: AgentRequest) -> AsyncGenerator[AgentDelta, None]:
+        """The agent's playbook outline in line-sized pieces (a checkpoint between them, no delay)."""
+        for piece in agents.chunks(agents.offline_answer(request)):
+            yield AgentDelta(text=piece, provider=self.name, model=MODEL)
+            await asyncio.sleep(0)
+
+    async def agent_follow_ups(self, request: AgentRequest, answer: str) -> AgentFollowUps:
+        return AgentFollowUps(questions=agents.offline_follow_ups(request), provider=self.name, model=MODEL)
 
 
 # ---------------------------------------------------------------- planning

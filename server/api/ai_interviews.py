@@ -13,13 +13,15 @@ from pydantic import BaseModel, Field
 
 from server.api.access import is_participant, visible_interview
 from server.api.deps import CurrentUser, DbSession, ServicesDep
-from server.api.forms import ParsedBody, body_with_file, read_upload, store
+from server.api.forms import ParsedBody, body_with_file, read_upload, save_media, store
 from server.api.views import iso
 from server.domain import lifecycle
 from server.domain.errors import Forbidden, InvalidInput, NotFound
+from server.jobs.pipeline import media_metrics, transcribe_file
+from server.speech.delivery import sentiment
 from server.store import candidates, files, interviews
-from server.store.models import Answer, AnswerStatus, Interview, InterviewStatus, Role, utcnow
-from server.workflows import plan_interview, report_001, require_text, score_answer
+from server.store.models import Answer, AnswerStatus, Interview, InterviewStatus, Question, Role, utcnow
+from server.workflows import plan_interview, prefetch_speech, report_001, require_text, score_answer
 
 router = APIRouter(prefix="/interviews", tags=["ai-interviews (seed 001)"])
 S = InterviewStatus
@@ -185,6 +187,7 @@ async def start(
     interview_id: str,
     user: CurrentUser,
     session: DbSession,
+    services: ServicesDep,
     voice: Annotated[str | None, Query(description="male | female")] = None,
 ) -> Started:
     interview = await visible_interview(session, user, interview_id)
@@ -196,6 +199,10 @@ async def start(
     await session.refresh(interview)
     interview.voice, interview.current_question_index, interview.started_at = chosen, 0, utcnow()
     session.add(interview)
+    if chosen != lifecycle.DEFAULT_VOICE:
+        prefetch_speech(
+            services, [q.text for q in await interviews.questions_of(session, interview.id)], chosen
+        )
     return Started(message="Interview started", voice=chosen)
 
 
@@ -250,10 +257,53 @@ async def end(interview_id: str, user: CurrentUser, session: DbSession) -> Messa
     return Message(message="Interview ended successfully")
 
 
+async def _answerable(
+    session: DbSession, user: Any, interview_id: str, question_id: str
+) -> tuple[Interview, Question]:
+    """The interview (in progress, the user's own) and one of its questions up to the current one."""
+    interview = await visible_interview(session, user, interview_id)
+    if not is_participant(user, interview):
+        raise Forbidden("Only the candidate answers questions")
+    question = await interviews.get_question(session, interview.id, question_id)
+    if question is None:
+        raise NotFound("Question not found")
+    lifecycle.require(interview.status, {S.in_progress}, "Interview not in progress")
+    if question.order > interview.current_question_index + 1:
+        raise InvalidInput("This question has not been asked yet", details={"question_id": ["Not asked yet"]})
+    return interview, question
+
+
+async def _fresh_answer(session: DbSession, interview: Interview, question: Question) -> Answer:
+    """The question's answer row, cleared of any earlier result (a new answer replaces the old one)."""
+    stored = await interviews.answer_for(session, question.id) or Answer(
+        interview_id=interview.id, question_id=question.id
+    )
+    for name in (
+        "text",
+        "code",
+        "media_path",
+        "transcript",
+        "emotion",
+        "confidence",
+        "ai_accuracy",
+        "ai_communication",
+        "ai_behaviour",
+        "ai_score",
+        "ai_feedback",
+        "failure_reason",
+        "job_worker",
+        "job_lease_until",
+    ):
+        setattr(stored, name, None)
+    stored.metrics, stored.ai_evidence, stored.job_attempts = {}, [], 0
+    stored.updated_at = utcnow()
+    return stored
+
+
 @router.post(
     "/{interview_id}/questions/{question_id}/answer",
     response_model=AnswerSaved,
-    summary="Answer the current question in text (and optional code); scored in the background",
+    summary="Answer a question in text (and optional code); scored in the background",
 )
 async def answer(
     interview_id: str,
@@ -263,33 +313,107 @@ async def answer(
     session: DbSession,
     services: ServicesDep,
 ) -> AnswerSaved:
-    interview = await visible_interview(session, user, interview_id)
-    if not is_participant(user, interview):
-        raise Forbidden("Only the candidate answers questions")
-    question = await interviews.get_question(session, interview.id, question_id)
-    if question is None:
-        raise NotFound("Question not found")
-    lifecycle.require(interview.status, {S.in_progress}, "Interview not in progress")
-    if question.order != interview.current_question_index + 1:
-        raise InvalidInput(
-            "Only the current question can be answered", details={"question_id": ["Not the current question"]}
-        )
+    interview, question = await _answerable(session, user, interview_id, question_id)
     if not body.answer_text.strip() and not (body.code_answer or "").strip():
         raise InvalidInput(
             "An answer needs answer_text or code_answer",
             details={"answer_text": ["This field may not be blank."]},
         )
-    stored = await interviews.answer_for(session, question.id) or Answer(
-        interview_id=interview.id, question_id=question.id
+    stored = await _fresh_answer(session, interview, question)
+    stored.text, stored.code, stored.status = (
+        body.answer_text.strip(),
+        body.code_answer,
+        AnswerStatus.submitted,
     )
-    stored.text, stored.code = body.answer_text.strip(), body.code_answer
-    stored.status, stored.updated_at = AnswerStatus.submitted, utcnow()
-    for field in ("ai_accuracy", "ai_communication", "ai_behaviour", "ai_score", "ai_feedback"):
-        setattr(stored, field, None)
     session.add(stored)
     await session.commit()
-    services.scorer.submit(stored.id)
+    services.jobs.notify(stored.id)
     return AnswerSaved(message="Answer saved; scoring started", answer_id=stored.id, status="processing")
+
+
+VideoForm = Annotated[ParsedBody, Depends(body_with_file("video"), scope="function")]
+_VIDEO_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["video"],
+                    "properties": {
+                        "video": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "WebM, MP4/MOV, Ogg, WAV, MP3 or M4A with an audio track",
+                        }
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/{interview_id}/questions/{question_id}/upload-video",
+    response_model=AnswerSaved,
+    openapi_extra=_VIDEO_DOC,
+    summary="Upload the recorded answer; transcription, analysis and scoring run as a durable job",
+)
+async def upload_video(
+    interview_id: str,
+    question_id: str,
+    user: CurrentUser,
+    body: VideoForm,
+    session: DbSession,
+    services: ServicesDep,
+) -> AnswerSaved:
+    interview, question = await _answerable(session, user, interview_id, question_id)
+    if body.upload is None:
+        raise InvalidInput("A video file is required", details={"video": ["This field is required."]})
+    relative = await save_media(services, body.upload, "video")
+    stored = await _fresh_answer(session, interview, question)
+    stored.media_path, stored.status = relative, AnswerStatus.uploaded
+    session.add(stored)
+    await session.commit()
+    services.jobs.notify(stored.id)
+    return AnswerSaved(
+        message="Video uploaded successfully. Processing started.", answer_id=stored.id, status="uploaded"
+    )
+
+
+@router.post(
+    "/{interview_id}/questions/{question_id}/analyze",
+    response_model=dict[str, Any],
+    summary="Transcribe and analyse the answer now (usually done by the upload job)",
+)
+async def analyze(
+    interview_id: str, question_id: str, user: CurrentUser, session: DbSession, services: ServicesDep
+) -> dict[str, Any]:
+    interview = await visible_interview(session, user, interview_id)
+    question = await interviews.get_question(session, interview.id, question_id)
+    if question is None:
+        raise NotFound("Question not found")
+    stored = await interviews.answer_for(session, question.id)
+    if stored is None:
+        raise InvalidInput("No answer to analyse", details={"answer": ["No answer for this question"]})
+    if stored.media_path and not stored.transcript:
+        transcript, analysis = await transcribe_file(services, stored.media_path)
+        stored.transcript, stored.metrics = transcript.text, media_metrics(transcript, analysis)
+        stored.emotion, stored.confidence = analysis.emotion, analysis.confidence
+    elif not stored.media_path:
+        tokens = (stored.text or "").lower().split()
+        stored.emotion = stored.emotion or sentiment(tokens)
+    stored.updated_at = utcnow()
+    session.add(stored)
+    return {
+        "message": "Analysis completed",
+        "transcript": stored.transcript or stored.text,
+        "emotion": stored.emotion,
+        "confidence": stored.confidence,
+        "metrics": stored.metrics,
+        "status": stored.status,
+    }
 
 
 @router.post(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,7 +68,7 @@ async def read_upload(upload: UploadFile, kind: files.UploadKind, field: str) ->
     content = await upload.read(kind.max_bytes + 1)
     if len(content) > kind.max_bytes:
         raise PayloadTooLarge(
-            f"File too large (limit {kind.max_bytes // (1024 * 1024)} MB)",
+            f"File too large. {kind.describe()}",
             details={field: [f"File exceeds {kind.max_bytes} bytes"]},
         )
     ext = files.validate_upload(kind, upload.filename, content, field)
@@ -76,3 +77,58 @@ async def read_upload(upload: UploadFile, kind: files.UploadKind, field: str) ->
 
 async def store(root: Path, kind: files.UploadKind, content: bytes, ext: str) -> str:
     return await anyio.to_thread.run_sync(files.store_upload, root, kind, content, ext)
+
+
+_CONTAINER_EXT = {
+    "webm": "webm",
+    "matroska": "mkv",
+    "mp4": "mp4",
+    "mov": "mp4",
+    "ogg": "ogg",
+    "wav": "wav",
+    "mp3": "mp3",
+}
+
+
+async def save_media(services: Any, upload: UploadFile, field: str, subdir: str = "answers") -> str:
+    """Stream an uploaded recording to disk under a generated name (size-limited), check it with PyAV.
+
+    Returns the path relative to the uploads dir. A file over the limit is 413; one PyAV cannot decode, or
+    with no audio track, is 400 — and nothing is kept.
+    """
+    from server.speech import media
+
+    settings = services.settings
+    folder = Path(settings.uploads_dir) / subdir
+    await anyio.Path(folder).mkdir(parents=True, exist_ok=True)
+    temp = folder / f".{uuid.uuid4().hex}.part"
+    try:
+        await _spool(upload, temp, settings.max_video_bytes, field)
+        info = await anyio.to_thread.run_sync(media.probe, temp)
+        if info.duration_s is not None and info.duration_s > settings.max_media_seconds:
+            raise InvalidInput(
+                f"Recordings are limited to {settings.max_media_seconds} seconds",
+                details={field: ["Recording too long"]},
+            )
+        names = info.container.split(",")
+        ext = next((_CONTAINER_EXT[n] for n in names if n in _CONTAINER_EXT), "bin")
+        final = folder / f"{uuid.uuid4().hex}.{ext}"
+        await anyio.Path(temp).rename(final)
+        return f"{subdir}/{final.name}"
+    finally:
+        await anyio.Path(temp).unlink(missing_ok=True)
+
+
+async def _spool(upload: UploadFile, target: Path, limit: int, field: str) -> None:
+    written = 0
+    async with await anyio.open_file(target, "wb") as out:
+        while chunk := await upload.read(1024 * 1024):
+            written += len(chunk)
+            if written > limit:
+                raise PayloadTooLarge(
+                    f"File too large (limit {limit // (1024 * 1024)} MB)",
+                    details={field: [f"File exceeds {limit} bytes"]},
+                )
+            await out.write(chunk)
+    if written == 0:
+        raise InvalidInput("The uploaded file is empty", details={field: ["Empty file"]})

@@ -447,7 +447,7 @@ async def submit_response(
     session.add(interview)
     await session.commit()
     if answer.text or answer.code:
-        services.scorer.submit(answer.id)
+        services.jobs.notify(answer.id)
     return _answer_out(answer, interview.candidate_id)
 
 
@@ -469,7 +469,7 @@ async def submit_all(
     await session.commit()
     for answer in stored:
         if answer.text or answer.code:
-            services.scorer.submit(answer.id)
+            services.jobs.notify(answer.id)
     return SubmittedAll(
         message="Interview responses submitted successfully.", interview_id=interview.id, status="completed"
     )

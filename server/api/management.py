@@ -20,6 +20,7 @@ from server.api.forms import ParsedBody, body_with_file, read_upload, store
 from server.api.views import cv_item, interviewer, iso
 from server.domain import evaluation as rules
 from server.domain.errors import InvalidInput, NotFound
+from server.jobs.pipeline import transcribe_voice_note
 from server.store import candidates, files, interviews, roles, users
 from server.store.models import (
     RATING_FIELDS,
@@ -76,6 +77,8 @@ class EvaluationOut(BaseModel):
     experience: str | None
     remark: str | None
     voice_note: str | None
+    voice_note_transcript: str | None
+    voice_note_status: str | None
     average_rating: float | None
     created_at: str | None
     updated_at: str | None
@@ -166,6 +169,12 @@ def _is_empty(evaluation: Evaluation) -> bool:
     return all(getattr(evaluation, key) in (None, "") for key in keys)
 
 
+def _voice_note_status(evaluation: Evaluation) -> str | None:
+    if not evaluation.voice_note_path:
+        return None
+    return "transcribing" if evaluation.voice_note_transcript is None else "transcribed"
+
+
 def evaluation_view(evaluation: Evaluation, candidate: Candidate) -> dict[str, Any]:
     ratings = {field: getattr(evaluation, field) for field in RATING_FIELDS}
     voice = evaluation.voice_note_path
@@ -178,6 +187,10 @@ def evaluation_view(evaluation: Evaluation, candidate: Candidate) -> dict[str, A
         "experience": evaluation.experience,
         "remark": evaluation.remark,
         "voice_note": f"{router.prefix}/{evaluation.interview_id}/evaluation/voice-note/" if voice else None,
+        "voice_note_transcript": evaluation.voice_note_transcript,
+        "voice_note_status": None
+        if not voice
+        else ("transcribed" if evaluation.voice_note_transcript is not None else "transcribing"),
         "average_rating": rules.average_rating(ratings),
         "created_at": iso(evaluation.created_at),
         "updated_at": iso(evaluation.updated_at),
@@ -435,6 +448,7 @@ async def save_evaluation(
         kind = files.VOICE_NOTE_KIND.with_limit(services.settings.max_voice_note_bytes)
         content, ext = await read_upload(body.upload, kind, "voice_note")
         changes["voice_note_path"] = await store(services.settings.uploads_dir, kind, content, ext)
+        changes["voice_note_transcript"] = None
     found = await interviews.evaluation_for(session, interview.id)
     created = found is None or _is_empty(found)
     record = found or Evaluation(interview_id=interview.id)
@@ -447,6 +461,9 @@ async def save_evaluation(
     candidate = await candidates.get(session, interview.candidate_id)
     assert candidate is not None
     verb = "created" if created and request.method == "POST" else "updated"
+    if body.upload is not None:
+        await session.commit()
+        services.jobs.spawn(transcribe_voice_note(services, record.id))
     return ok(
         f"Interview evaluation {verb} successfully",
         evaluation_view(record, candidate),

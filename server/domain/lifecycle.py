@@ -28,6 +28,7 @@ STATUS_000 = {
 FINISHED = frozenset({S.completed, S.evaluated})
 ACTIVE = frozenset({S.created, S.scheduled, S.in_progress})
 VOICES = ("male", "female")
+DEFAULT_VOICE = "female"
 MIN_QUESTIONS, MAX_QUESTIONS = 1, 20
 
 

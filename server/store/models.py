@@ -190,8 +190,11 @@ class Answer(SQLModel, table=True):
     ai_model: str | None = Field(default=None, max_length=128)
     hr_score: float | None = None
     hr_feedback: str | None = Field(default=None, sa_type=Text)
-    status: AnswerStatus = Field(default=AnswerStatus.submitted, sa_type=String(16))
+    status: AnswerStatus = Field(default=AnswerStatus.submitted, index=True, sa_type=String(16))
     failure_reason: str | None = Field(default=None, max_length=500)
+    job_attempts: int = 0
+    job_worker: str | None = Field(default=None, max_length=64)
+    job_lease_until: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
 
@@ -213,9 +216,12 @@ class Evaluation(SQLModel, table=True):
     experience: str | None = Field(default=None, sa_type=Text)
     remark: str | None = Field(default=None, sa_type=Text)
     voice_note_path: str | None = Field(default=None, max_length=300)
+    voice_note_transcript: str | None = Field(default=None, sa_type=Text)
     evaluated_by: str | None = Field(default=None, max_length=36)
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
 
 
 RATING_FIELDS = ("appearance", "knowledge", "confidence", "attitude", "communication")
+
+from server.store import tracking_models as tracking_models  # noqa: E402  (registers seed 003 tables)

@@ -25,21 +25,36 @@ def fake() -> Iterator[FakeOpenAI]:
 
 @pytest.fixture
 def ai_api(tmp_path: Path, fake: FakeOpenAI) -> Iterator[Api]:
-    settings = make_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'viva.db'}", openai_base_url=fake.v1,
-                             openai_api_key="test-key", llm_timeout_s=1.5, llm_max_retries=1)
+    settings = make_settings(
+        tmp_path,
+        f"sqlite+aiosqlite:///{tmp_path / 'viva.db'}",
+        openai_base_url=fake.v1,
+        openai_api_key="test-key",
+        llm_timeout_s=1.5,
+        llm_max_retries=1,
+    )
     with live_server(settings) as server, httpx.Client(base_url=server.base_url, timeout=30) as client:
         yield Api(client, server)
 
 
 def run_interview(api: Api, me: dict[str, str], resume: str) -> tuple[dict[str, object], dict[str, object]]:
-    created = api.client.post("/interviews/create", headers=me, data={"job_description": JD},
-                              files={"resume": ("cv.pdf", make_pdf(resume), "application/pdf")}).json()
+    created = api.client.post(
+        "/interviews/create",
+        headers=me,
+        data={"job_description": JD},
+        files={"resume": ("cv.pdf", make_pdf(resume), "application/pdf")},
+    ).json()
     interview_id = created["interview_id"]
     setup = api.client.post(f"/interviews/{interview_id}/setup-ai", headers=me).json()
     api.client.post(f"/interviews/{interview_id}/start", params={"voice": "female"}, headers=me)
-    while "question_id" in (question := api.client.get(f"/interviews/{interview_id}/next-question", headers=me).json()):
-        api.client.post(f"/interviews/{interview_id}/questions/{question['question_id']}/answer", headers=me,
-                        json={"answer_text": STRONG})
+    while "question_id" in (
+        question := api.client.get(f"/interviews/{interview_id}/next-question", headers=me).json()
+    ):
+        api.client.post(
+            f"/interviews/{interview_id}/questions/{question['question_id']}/answer",
+            headers=me,
+            json={"answer_text": STRONG},
+        )
         api.client.post(f"/interviews/{interview_id}/answer-complete", headers=me)
     return setup, wait_report(api, me, interview_id)
 

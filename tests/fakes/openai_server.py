@@ -11,6 +11,12 @@ Behaviours:
 - ``OUT_OF_RANGE``: a valid shape with scores outside 0..100,
 - ``HTTP_500`` / ``HTTP_429``: error statuses,
 - ``SLOW``: sleeps ``slow_s`` seconds before answering (longer than the client's timeout).
+
+Requests with ``"stream": true`` get Server-Sent Events chunks (``chat.completion.chunk``), one every
+``stream_delay_s`` seconds, then ``[DONE]``: ``VALID`` streams ``stream_chunks`` pieces (see
+``stream_pieces``), ``STREAM_ERROR`` streams two pieces and then an error event, and the HTTP error
+behaviours answer before any chunk. The fake counts streams started, completed and abandoned (the client
+went away before the end); ``abandoned`` is set when one is.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,7 +35,7 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 VALID = "valid"
@@ -39,6 +45,7 @@ OUT_OF_RANGE = "out_of_range"
 HTTP_500 = "http_500"
 HTTP_429 = "http_429"
 SLOW = "slow"
+STREAM_ERROR = "stream_error"
 
 
 @dataclass
@@ -73,6 +80,12 @@ class FakeOpenAI:
     last: str = VALID
     lock: threading.Lock = field(default_factory=threading.Lock)
     base_url: str = ""
+    stream_delay_s: float = 0.05
+    stream_chunks: int = 8
+    streams_started: int = 0
+    streams_completed: int = 0
+    streams_abandoned: int = 0
+    abandoned: threading.Event = field(default_factory=threading.Event)
 
     def script(self, *behaviours: str) -> None:
         """Replace the queue: requests take these behaviours in order, then repeat the last one."""
@@ -86,6 +99,8 @@ class FakeOpenAI:
             self.requests.clear()
             self.queue.clear()
             self.last = VALID
+            self.streams_started = self.streams_completed = self.streams_abandoned = 0
+            self.abandoned.clear()
 
     def _next(self) -> str:
         with self.lock:
@@ -95,7 +110,7 @@ class FakeOpenAI:
     def v1(self) -> str:
         return f"{self.base_url}/v1"
 
-    async def handle(self, request: Request) -> JSONResponse:
+    async def handle(self, request: Request) -> Response:
         body = await request.json()
         with self.lock:
             self.requests.append(
@@ -108,7 +123,37 @@ class FakeOpenAI:
             return JSONResponse({"error": {"message": "slow down", "type": "rate_limit"}}, status_code=429)
         if behaviour == SLOW and not await _stall(request, self.slow_s):
             return JSONResponse({"error": {"message": "client went away"}}, status_code=499)
+        if body.get("stream"):
+            return StreamingResponse(self._stream(request, body, behaviour), media_type="text/event-stream")
         return JSONResponse(completion(body, _content(behaviour, body)))
+
+    async def _stream(self, request: Request, body: dict[str, Any], behaviour: str) -> AsyncIterator[str]:
+        """The pieces as SSE chunks, one per ``stream_delay_s``; stops when the client goes away."""
+        with self.lock:
+            self.streams_started += 1
+        finished = False
+        try:
+            for index, piece in enumerate(stream_pieces(body, self.stream_chunks)):
+                if await request.is_disconnected():
+                    return
+                yield _sse(
+                    chunk(body, {"content": piece} if index else {"role": "assistant", "content": piece})
+                )
+                if behaviour == STREAM_ERROR and index == 1:
+                    yield _sse({"error": {"message": "the model crashed", "type": "server_error"}})
+                    finished = True
+                    return
+                await asyncio.sleep(self.stream_delay_s)
+            yield _sse(chunk(body, {}, finish_reason="stop"))
+            yield "data: [DONE]\n\n"
+            finished = True
+        finally:
+            with self.lock:
+                if finished:
+                    self.streams_completed += 1
+                else:
+                    self.streams_abandoned += 1
+                    self.abandoned.set()
 
 
 async def _stall(request: Request, seconds: float) -> bool:
@@ -149,13 +194,34 @@ def completion(body: dict[str, Any], content: str) -> dict[str, Any]:
     }
 
 
+def stream_pieces(body: dict[str, Any], count: int) -> list[str]:
+    """What a streamed answer says: ``count`` pieces naming the question from the user message's JSON."""
+    data = json.loads("\n".join(str(m["content"]) for m in body["messages"] if m["role"] == "user"))
+    question = str(data.get("question", ""))[:60]
+    return [f"Part {index + 1} of the model answer to {question!r}. " for index in range(count)]
+
+
+def chunk(body: dict[str, Any], delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": body.get("model", "fake"),
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
+    }
+
+
+def _sse(payload: dict[str, Any]) -> str:
+    return f"data: {json.dumps(payload)}\n\n"
+
+
 def _system(body: dict[str, Any]) -> str:
     return "\n".join(str(m["content"]) for m in body["messages"] if m["role"] == "system")
 
 
 def _task(body: dict[str, Any]) -> str:
     system = _system(body)
-    for task in ("plan", "score", "follow_up", "summary"):
+    for task in ("plan", "score", "follow_up", "summary", "agent_answer", "agent_follow_ups"):
         if f"TASK: {task}" in system:
             return task
     return "unknown"
@@ -201,6 +267,9 @@ def valid_reply(body: dict[str, Any]) -> dict[str, Any]:
         return {"text": f"Can you expand on: {str(data.get('question', ''))[:60]}", "reason": "probe"}
     if task == "summary":
         return {"summary": f"Decision {data.get('decision')}. Technical {data.get('technical')}."}
+    if task == "agent_follow_ups":
+        topic = str(data.get("question", ""))[:40]
+        return {"questions": [f"Model follow-up {index} on {topic}?" for index in (1, 2, 3)]}
     return {"error": "unknown task"}
 
 

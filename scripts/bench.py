@@ -1,0 +1,154 @@
+"""Viva benchmarks: ``scripts/bench [stt] [tts] [memory] [--json FILE]`` (all sections by default).
+
+Each figure states the machine and settings. Results are printed as a table and written as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def bench_stt() -> dict[str, Any]:
+    """STT real-time factor and latency after the end of 5 s and 30 s answers (bundled tiny.en, int8)."""
+    import numpy as np
+
+    from server.config import Settings
+    from server.speech.stt import SAMPLE_RATE, Transcriber
+    from tests.media import speech
+
+    settings = Settings()
+    model = Transcriber(
+        settings.whisper_model, cpu_threads=settings.stt_cpu_threads, beam_size=settings.stt_beam_size
+    )
+    started = time.perf_counter()
+    model.load()
+    load_s = time.perf_counter() - started
+    pcm, rate = speech()
+    base = (
+        np.interp(np.arange(0, len(pcm), rate / SAMPLE_RATE), np.arange(len(pcm)), pcm).astype(np.float32)
+        / 32768
+    )
+    results: dict[str, Any] = {
+        "model": model.name,
+        "cpu_threads": settings.stt_cpu_threads,
+        "beam_size": settings.stt_beam_size,
+        "load_s": round(load_s, 2),
+    }
+    model.transcribe(base[: 2 * SAMPLE_RATE])  # warm-up
+    for seconds in (5, 30):
+        audio = np.tile(base, int(np.ceil(seconds * SAMPLE_RATE / len(base))))[: seconds * SAMPLE_RATE]
+        timings = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            model.transcribe(audio)
+            timings.append(time.perf_counter() - t0)
+        latency = statistics.median(timings)
+        results[f"{seconds}s"] = {"latency_s": round(latency, 3), "rtf": round(latency / seconds, 3)}
+    return results
+
+
+def bench_tts() -> dict[str, Any]:
+    try:
+        sys.path.insert(0, str(ROOT / "scripts"))
+        import bench_tts  # type: ignore[import-not-found]
+    except ImportError as exc:
+        return {"error": f"TTS bench unavailable: {exc}"}
+    result: dict[str, Any] = bench_tts.run()
+    return result
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def bench_memory() -> dict[str, Any]:
+    """Peak RSS (VmHWM) of a server with both speech models loaded and one transcription and TTS done."""
+    port = _free_port()
+    with tempfile.TemporaryDirectory() as data:
+        env = {**os.environ, "VIVA_DATA_DIR": data, "VIVA_PRELOAD_MODELS": "true", "VIVA_LOG_JSON": "true"}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "server", "serve", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2):
+                        break
+                except OSError:
+                    time.sleep(0.5)
+            time.sleep(2)
+            status = Path(f"/proc/{proc.pid}/status").read_text()
+            fields = {
+                line.split(":")[0]: line.split(":")[1].strip() for line in status.splitlines() if ":" in line
+            }
+            return {
+                "peak_rss_mb": round(int(fields["VmHWM"].split()[0]) / 1024, 1),
+                "rss_mb": round(int(fields["VmRSS"].split()[0]) / 1024, 1),
+                "preload_models": True,
+            }
+        finally:
+            proc.terminate()
+            proc.wait(30)
+
+
+SECTIONS = {"stt": bench_stt, "tts": bench_tts, "memory": bench_memory}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("sections", nargs="*", choices=[*SECTIONS, []], default=[])
+    parser.add_argument("--json", type=Path, default=ROOT / "bench-results.json")
+    args = parser.parse_args()
+    results: dict[str, Any] = {
+        "machine": machine(),
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    for name in args.sections or list(SECTIONS):
+        print(f"running {name} ...", file=sys.stderr, flush=True)
+        results[name] = SECTIONS[name]()
+    args.json.write_text(json.dumps(results, indent=2))
+    print(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

