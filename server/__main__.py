@@ -43,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = Settings()
+    from server.logs import configure_logging
+
+    configure_logging(settings.log_level, json=settings.log_json and args.command in ("serve", "worker"))
     if args.command == "serve":
         return _serve(settings, args)
     if args.command == "db":

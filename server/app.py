@@ -25,7 +25,7 @@ from server.api import (
     users,
 )
 from server.config import Settings
-from server.logs import AccessLogMiddleware, BodyLimitMiddleware, configure_logging, log
+from server.logs import AccessLogMiddleware, BodyLimitMiddleware, NulGuardMiddleware, configure_logging, log
 from server.services import Services
 from server.store import bootstrap
 from server.store.db import upgrade_async
@@ -87,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_methods=["*"],
         allow_headers=["Authorization", "Content-Type"],
     )
+    app.add_middleware(NulGuardMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(AccessLogMiddleware)
     return app

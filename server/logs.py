@@ -67,8 +67,7 @@ class AccessLogMiddleware:
             await self.app(scope, receive, send_wrapper)
         finally:
             client = scope.get("client")
-            log.info(
-                "request",
+            _safe_log(
                 method=scope["method"],
                 path=scope["path"],
                 status=status,
@@ -76,6 +75,14 @@ class AccessLogMiddleware:
                 client=client[0] if client else None,
                 request_id=request_id,
             )
+
+
+def _safe_log(**fields: Any) -> None:
+    """An access-log line must never fail the request it describes."""
+    try:
+        log.info("request", **fields)
+    except Exception:  # noqa: BLE001 - a broken log sink is not the client's problem
+        pass
 
 
 class BodyLimitMiddleware:
@@ -115,14 +122,64 @@ class _BodyTooLarge(Exception):
 
 
 async def _too_large(scope: Scope, send: Send) -> None:
+    await send_error(scope, send, 413, "PAYLOAD_TOO_LARGE", "Request body too large", None)
+
+
+async def send_error(scope: Scope, send: Send, status: int, code: str, message: str, details: object) -> None:
+    """Answer from a middleware with the family's error shape (see ``server.api.errors``)."""
     from server.api.errors import error_body  # local: avoids an import cycle at module load
 
-    body, status = error_body(scope["path"], 413, "PAYLOAD_TOO_LARGE", "Request body too large", None)
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-        }
-    )
+    body, status = error_body(scope["path"], status, code, message, details)
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+class NulGuardMiddleware:
+    """Refuses NUL characters in the path, the query string and JSON/form bodies with 400.
+
+    No text field of Viva may contain NUL: PostgreSQL cannot store it and SQLite would store it silently,
+    so it is refused at the edge, the same way on every backend. File uploads (multipart) are not scanned.
+    """
+
+    TEXT_TYPES = (b"application/json", b"application/x-www-form-urlencoded")
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        raw = scope.get("raw_path") or b""
+        if (
+            b"\x00" in raw
+            or b"%00" in raw
+            or b"%00" in scope.get("query_string", b"")
+            or "\x00" in scope["path"]
+        ):
+            await _reject_nul(scope, send)
+            return
+        content_type = dict(scope["headers"]).get(b"content-type", b"").lower()
+        if not content_type.startswith(self.TEXT_TYPES):
+            await self.app(scope, receive, send)
+            return
+        body, more, messages = b"", True, []
+        while more:
+            message = await receive()
+            messages.append(message)
+            body += message.get("body", b"")
+            more = message.get("more_body", False) and message["type"] == "http.request"
+        if b"\x00" in body or b"\\u0000" in body or b"%00" in body:
+            await _reject_nul(scope, send)
+            return
+
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
+
+
+async def _reject_nul(scope: Scope, send: Send) -> None:
+    details = {"non_field_errors": ["Text may not contain NUL characters"]}
+    await send_error(scope, send, 400, "VALIDATION_ERROR", "Invalid data provided", details)

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server.domain.errors import VivaError
@@ -24,6 +25,7 @@ _HTTP_CODES = {
     403: ("FORBIDDEN", "You do not have permission to perform this action"),
     404: ("NOT_FOUND", "Not found"),
     405: ("METHOD_NOT_ALLOWED", "Method not allowed"),
+    409: ("CONFLICT", "Conflict"),
     413: ("PAYLOAD_TOO_LARGE", "Request body too large"),
     415: ("UNSUPPORTED_MEDIA_TYPE", "Unsupported media type"),
     429: ("RATE_LIMITED", "Too many requests, try again later"),
@@ -97,6 +99,26 @@ def install(app: FastAPI) -> None:
             request, 500, "INTERNAL_ERROR", "Error processing the request", "Please try again later"
         )
 
+    async def on_database(request: Request, exc: Exception) -> JSONResponse:
+        """Values the database refuses (NUL characters, out-of-range numbers) are the client's error (400);
+        a database that cannot be reached is a 503 to retry. Never the driver's message."""
+        if isinstance(exc, IntegrityError):
+            return _response(request, 409, "CONFLICT", "This conflicts with data already stored", None)
+        if isinstance(exc, DataError):
+            details = {"non_field_errors": ["A value contains characters or numbers that cannot be stored"]}
+            return _response(request, 400, "VALIDATION_ERROR", "Invalid data provided", details)
+        if isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated:  # type: ignore[attr-defined]
+            log.error("database_unavailable", path=request.url.path, error_type=type(exc).__name__)
+            return _response(
+                request,
+                503,
+                "SERVICE_UNAVAILABLE",
+                "Database unavailable, try again shortly",
+                "Please try again later",
+            )
+        return await on_unexpected(request, exc)
+
+    app.add_exception_handler(DBAPIError, on_database)
     app.add_exception_handler(VivaError, on_domain)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)

@@ -128,6 +128,7 @@ async def update_user(user_id: str, body: UserUpdate, session: DbSession, admin:
         user.token_version += 1
     users.touch(user)
     session.add(user)
+    await users.ensure_pool_row(session, user)
     return UserOut.of(user)
 
 

@@ -35,10 +35,15 @@ async def create(
     if user_id:
         user.id = user_id
     session.add(user)
-    if role == Role.candidate and await session.get(Candidate, user.id) is None:
-        session.add(Candidate(id=user.id, name=name, email=user.email, created_by=user.id))
+    await ensure_pool_row(session, user)
     await session.flush()
     return user
+
+
+async def ensure_pool_row(session: AsyncSession, user: User) -> None:
+    """A candidate account has a candidate-pool row with the same id (created when missing)."""
+    if user.role == Role.candidate and await session.get(Candidate, user.id) is None:
+        session.add(Candidate(id=user.id, name=user.name, email=user.email, created_by=user.id))
 
 
 async def listing(
