@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.ai.base import PlannedQuestion, PlanRequest, ReportInput, ScoreRequest
+from server.ai.base import AnswerScore, PlannedQuestion, PlanRequest, ReportInput, ScoreRequest
 from server.domain import report as rules
 from server.domain.errors import InvalidInput
 from server.logs import log
@@ -91,15 +91,7 @@ async def score_answer(services: Services, answer_id: str) -> Answer | None:
         async with services.db.session() as session:
             question = await session.get(Question, answer.question_id)
             interview = await interviews.get(session, answer.interview_id)
-        request = ScoreRequest(
-            question_text=question.text if question else "",
-            category=question.category if question else "technical",
-            key_concepts=question.key_concepts if question else [],
-            answer_text=answer_text(answer),
-            code=answer.code,
-            job_description=(interview.job_description or "") if interview else "",
-        )
-        result = await services.ai.score(request)
+        result = await services.ai.score(score_request(answer, question, interview))
     except Exception as exc:
         log.error("scoring_failed", answer_id=answer_id, error_type=type(exc).__name__)
         return await _set_failed(services, answer_id, "Scoring failed; it can be retried")
@@ -107,13 +99,39 @@ async def score_answer(services: Services, answer_id: str) -> Answer | None:
         stored = await interviews.get_answer(session, answer_id)
         if stored is None:
             return None
-        stored.ai_accuracy, stored.ai_communication = result.accuracy, result.communication
-        stored.ai_behaviour, stored.ai_score = result.behaviour, result.overall
-        stored.ai_feedback, stored.ai_evidence = result.feedback, result.evidence
-        stored.ai_provider, stored.ai_model = result.provider, result.model
-        stored.status, stored.failure_reason, stored.updated_at = AnswerStatus.completed, None, utcnow()
+        for column, value in score_columns(result).items():
+            setattr(stored, column, value)
+        stored.updated_at = utcnow()
         session.add(stored)
     return stored
+
+
+def score_request(answer: Answer, question: Question | None, interview: Interview | None) -> ScoreRequest:
+    """What the AI engine needs to score ``answer`` (transcript first, else the typed text)."""
+    return ScoreRequest(
+        question_text=question.text if question else "",
+        category=question.category if question else "technical",
+        key_concepts=question.key_concepts if question else [],
+        answer_text=answer_text(answer),
+        code=answer.code,
+        job_description=(interview.job_description or "") if interview else "",
+    )
+
+
+def score_columns(result: AnswerScore) -> dict[str, Any]:
+    """The answer columns a score fills in, and the answer's completion."""
+    return {
+        "ai_accuracy": result.accuracy,
+        "ai_communication": result.communication,
+        "ai_behaviour": result.behaviour,
+        "ai_score": result.overall,
+        "ai_feedback": result.feedback,
+        "ai_evidence": result.evidence,
+        "ai_provider": result.provider,
+        "ai_model": result.model,
+        "status": AnswerStatus.completed.value,
+        "failure_reason": None,
+    }
 
 
 async def _set_failed(services: Services, answer_id: str, reason: str) -> Answer | None:

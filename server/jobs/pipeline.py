@@ -12,7 +12,6 @@ import anyio
 from sqlalchemy import update
 from sqlmodel import col
 
-from server.ai.base import ScoreRequest
 from server.domain.errors import ServiceUnavailable, UploadRejected
 from server.logs import log
 from server.services import Services
@@ -20,6 +19,7 @@ from server.speech import delivery, media
 from server.speech.stt import Transcript
 from server.store import files, interviews
 from server.store.models import Answer, AnswerStatus, Question, utcnow
+from server.workflows import score_columns, score_request
 
 MAX_ATTEMPTS = 3
 
@@ -86,32 +86,8 @@ async def process_answer(services: Services, answer_id: str, worker_id: str) -> 
                 confidence=analysis.confidence,
             ):
                 return
-        result = await services.ai.score(
-            ScoreRequest(
-                question_text=question.text if question else "",
-                category=question.category if question else "technical",
-                key_concepts=question.key_concepts if question else [],
-                answer_text=(answer.transcript or answer.text or "").strip(),
-                code=answer.code,
-                job_description=(interview.job_description or "") if interview else "",
-            )
-        )
-        await _fenced(
-            services,
-            answer_id,
-            worker_id,
-            ai_accuracy=result.accuracy,
-            ai_communication=result.communication,
-            ai_behaviour=result.behaviour,
-            ai_score=result.overall,
-            ai_feedback=result.feedback,
-            ai_evidence=result.evidence,
-            ai_provider=result.provider,
-            ai_model=result.model,
-            status=AnswerStatus.completed.value,
-            failure_reason=None,
-            job_lease_until=None,
-        )
+        result = await services.ai.score(score_request(answer, question, interview))
+        await _fenced(services, answer_id, worker_id, job_lease_until=None, **score_columns(result))
     except UploadRejected as exc:
         await _fenced(
             services,

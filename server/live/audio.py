@@ -1,0 +1,119 @@
+"""The live audio path: PCM16 16 kHz mono frames → voice activity → the current answer's recording.
+
+``VoiceActivity`` is a small energy detector with an adaptive noise floor and hysteresis: cheap enough to
+run on every 20 ms frame of many sessions on two cores. It only says "speech started/stopped"; when an
+answer ends is decided by the session machine (silence length, ``answer.done``, time limit).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import wave
+from dataclasses import dataclass, field
+
+import numpy as np
+
+SAMPLE_RATE = 16_000
+FRAME_MS = 20
+FRAME_SAMPLES = SAMPLE_RATE * FRAME_MS // 1000
+MAX_FRAME_BYTES = SAMPLE_RATE * 2  # one second of PCM16 per binary message at most
+
+
+@dataclass
+class VadEvent:
+    kind: str  # "speech.started" | "speech.stopped"
+    at_s: float  # stream time in seconds
+
+
+@dataclass
+class VoiceActivity:
+    """Energy VAD with hysteresis: ``feed(pcm16 bytes)`` returns the start/stop events it found."""
+
+    start_db: float = 12.0  # above the noise floor to count as speech
+    stop_db: float = 7.0  # below this (above the floor) counts as silence
+    start_frames: int = 3  # 60 ms of speech to start
+    stop_frames: int = 15  # 300 ms of quiet to stop (the answer's end is decided elsewhere, ~2 s)
+    min_level_db: float = -50.0  # absolute floor: quieter than this is never speech
+    noise_db: float = -60.0
+    speaking: bool = False
+    _run: int = 0
+    _samples: int = 0
+    _rest: bytes = field(default=b"", repr=False)
+
+    def feed(self, pcm: bytes) -> list[VadEvent]:
+        data = self._rest + pcm
+        usable = len(data) - len(data) % (FRAME_SAMPLES * 2)
+        self._rest = data[usable:]
+        events = []
+        for start in range(0, usable, FRAME_SAMPLES * 2):
+            frame = np.frombuffer(data[start : start + FRAME_SAMPLES * 2], dtype="<i2")
+            event = self._frame(level_db(frame))
+            self._samples += FRAME_SAMPLES
+            if event:
+                events.append(VadEvent(event, self._samples / SAMPLE_RATE))
+        return events
+
+    @property
+    def stream_s(self) -> float:
+        return self._samples / SAMPLE_RATE
+
+    def _frame(self, db: float) -> str | None:
+        above = db - self.noise_db
+        if not self.speaking:
+            self.noise_db = min(db, self.noise_db * 0.95 + db * 0.05) if db < self.noise_db + 3 else (
+                self.noise_db + 0.02)
+            loud = above >= self.start_db and db >= self.min_level_db
+            self._run = self._run + 1 if loud else 0
+            if self._run >= self.start_frames:
+                self.speaking, self._run = True, 0
+                return "speech.started"
+            return None
+        quiet = above < self.stop_db or db < self.min_level_db
+        self._run = self._run + 1 if quiet else 0
+        if self._run >= self.stop_frames:
+            self.speaking, self._run = False, 0
+            return "speech.stopped"
+        return None
+
+
+def level_db(frame: np.ndarray) -> float:
+    """RMS level of a PCM16 frame in dBFS."""
+    if frame.size == 0:
+        return -120.0
+    rms = math.sqrt(float(np.mean(frame.astype(np.float64) ** 2))) / 32768.0
+    return 20 * math.log10(max(rms, 1e-6))
+
+
+class AnswerRecording:
+    """The audio of one answer, kept in memory (bounded) until it is stored as a WAV file."""
+
+    def __init__(self, max_seconds: float) -> None:
+        self._chunks: list[bytes] = []
+        self._bytes = 0
+        self._limit = int(max_seconds * SAMPLE_RATE * 2)
+
+    def add(self, pcm: bytes) -> None:
+        room = self._limit - self._bytes
+        if room > 0:
+            piece = pcm[:room]
+            self._chunks.append(piece)
+            self._bytes += len(piece)
+
+    @property
+    def seconds(self) -> float:
+        return self._bytes / 2 / SAMPLE_RATE
+
+    def samples(self) -> np.ndarray:
+        """Float32 samples in [-1, 1] for the recogniser."""
+        pcm = np.frombuffer(b"".join(self._chunks), dtype="<i2")
+        return (pcm.astype(np.float32) / 32768.0).astype(np.float32)
+
+    def wav_bytes(self) -> bytes:
+        buffer = io.BytesIO()
+        with wave.open(buffer, "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(SAMPLE_RATE)
+            out.writeframes(b"".join(self._chunks))
+        return buffer.getvalue()
