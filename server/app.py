@@ -25,6 +25,7 @@ from server.api import (
     users,
 )
 from server.config import Settings
+from server.live import room as live_room
 from server.logs import AccessLogMiddleware, BodyLimitMiddleware, NulGuardMiddleware, configure_logging, log
 from server.services import Services
 from server.store import bootstrap
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url="/redoc",
     )
     errors.install(app)
+    app.include_router(live_room.router)
     for module in (
         health,
         auth,

@@ -72,6 +72,13 @@ class Settings(BaseSettings):
     media_workers: int = 1
     embedded_worker: bool = True
     preload_models: bool = False
+    ice_servers: str | None = Field(default=None, validation_alias="VIVA_ICE_SERVERS")
+    live_silence_ms: int = 2000
+    live_barge_in: bool = False
+    live_hello_timeout_s: float = 10.0
+    live_heartbeat_s: float = 30.0
+    live_record_video: bool = True
+    live_max_sessions: int = 50
     job_lease_s: float = 300.0
     job_poll_s: float = 1.0
 
@@ -80,6 +87,13 @@ class Settings(BaseSettings):
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("VIVA_SECRET_KEY must be at least 32 characters (HS256 needs a 256-bit key)")
         return value
 
     @field_validator("redis_url", "database_url", "openai_base_url", "azure_openai_endpoint", mode="before")

@@ -14,6 +14,7 @@ from server.store.state import EventBus, SessionStore, open_state
 
 if TYPE_CHECKING:
     from server.jobs.worker import AnswerWorker
+    from server.live.room import LiveRooms
     from server.speech.stt import STTPool
     from server.speech.tts import TTSService
 
@@ -29,6 +30,7 @@ class Services:
     ai: AIEngine
     stt: STTPool = field(init=False)
     jobs: AnswerWorker = field(init=False)
+    live: LiveRooms = field(init=False)
     tts: TTSService = field(init=False)
 
     @classmethod
@@ -50,6 +52,9 @@ class Services:
 
         services = cls(settings, db, store, bus, tokens, throttle, build_engine(settings))
         services.stt = build_stt(settings)
+        from server.live.room import LiveRooms
+
+        services.live = LiveRooms(services)
         services.tts = build_tts(settings)
         services.jobs = AnswerWorker(
             services,
@@ -60,6 +65,7 @@ class Services:
         return services
 
     async def close(self) -> None:
+        await self.live.close()
         await self.jobs.close()
         await self.tts.close()
         await self.stt.close()

@@ -36,7 +36,9 @@ class VoiceActivity:
     stop_frames: int = 15  # 300 ms of quiet to stop (the answer's end is decided elsewhere, ~2 s)
     min_level_db: float = -50.0  # absolute floor: quieter than this is never speech
     noise_db: float = -60.0
+    calibration_frames: int = 10  # the first 200 ms set the noise floor and never count as speech
     speaking: bool = False
+    _calibration: list[float] = field(default_factory=list, repr=False)
     _run: int = 0
     _samples: int = 0
     _rest: bytes = field(default=b"", repr=False)
@@ -59,10 +61,15 @@ class VoiceActivity:
         return self._samples / SAMPLE_RATE
 
     def _frame(self, db: float) -> str | None:
+        if len(self._calibration) < self.calibration_frames:
+            self._calibration.append(db)
+            self.noise_db = float(np.median(self._calibration))
+            return None
         above = db - self.noise_db
         if not self.speaking:
-            self.noise_db = min(db, self.noise_db * 0.95 + db * 0.05) if db < self.noise_db + 3 else (
-                self.noise_db + 0.02)
+            # The floor follows quieter levels at once and louder ones slowly (2.5 dB/s), so steady noise
+            # is absorbed but a speech onset is not.
+            self.noise_db = db if db < self.noise_db else self.noise_db + 0.05
             loud = above >= self.start_db and db >= self.min_level_db
             self._run = self._run + 1 if loud else 0
             if self._run >= self.start_frames:

@@ -135,5 +135,5 @@ def test_uploads_hides_everything_but_tts_audio(api: Api) -> None:
         f"/uploads/TTS/{KEY}.wav",
     ):
         status, body = raw_get(api, path)
-        assert status == 404, path
+        assert status == (400 if "%00" in path else 404), path  # NUL is refused at the edge
         assert b"PDF" not in body

@@ -1,0 +1,183 @@
+"""What the live room does to the rest of Viva: who may join, the questions, storing answers, completion.
+
+Each function is one unit of work with its own transaction; the room's shell calls them to run the
+session machine's effects.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import anyio
+
+from server.domain.errors import Forbidden, NotAuthenticated, NotFound
+from server.jobs.pipeline import media_metrics
+from server.live.audio import AnswerRecording
+from server.logs import log
+from server.services import Services
+from server.speech import delivery
+from server.speech.stt import Transcript
+from server.store import interviews, users
+from server.store.models import Answer, AnswerStatus, Interview, InterviewStatus, Role, utcnow
+
+JOINABLE = (InterviewStatus.scheduled, InterviewStatus.in_progress)
+IN_PROGRESS = InterviewStatus.in_progress
+
+
+@dataclass(frozen=True)
+class Joined:
+    user_id: str
+    interview: Interview
+    questions: list[dict[str, Any]]
+
+
+async def join(services: Services, token: str, interview_id: str) -> Joined:
+    """Check the token and that its user is this interview's candidate and may take it now.
+
+    Raises NotAuthenticated (bad token), NotFound (no such interview, or not theirs), Forbidden (wrong
+    role or the interview is not scheduled / in progress).
+    """
+    claims = services.tokens.verify(token)
+    async with services.db.session() as session:
+        user = await users.get(session, claims.user_id)
+        if user is None or not user.is_active or user.token_version != claims.version:
+            raise NotAuthenticated("Invalid or expired token")
+        interview = await interviews.get(session, interview_id)
+        if interview is None or user.id not in (interview.candidate_id, interview.owner_id):
+            raise NotFound("Interview not found")
+        if user.role != Role.candidate and user.id != interview.candidate_id:
+            raise Forbidden("Only the candidate takes the interview")
+        if interview.status not in JOINABLE:
+            raise Forbidden(f"The interview is {interview.status}, not open")
+        questions = [question_view(q) for q in await interviews.questions_of(session, interview.id)]
+    if not questions:
+        raise Forbidden("The interview has no questions yet")
+    return Joined(user.id, interview, questions)
+
+
+def question_view(question: Any) -> dict[str, Any]:
+    return {
+        "id": question.id,
+        "order": question.order,
+        "text": question.text,
+        "category": question.category,
+        "expected_minutes": question.expected_minutes,
+    }
+
+
+async def mark_in_progress(services: Services, interview_id: str) -> None:
+    """scheduled → in_progress (no-op when it already is)."""
+    async with services.db.session() as session:
+        if await interviews.move_status(
+            session, interview_id, InterviewStatus.scheduled, InterviewStatus.in_progress
+        ):
+            interview = await interviews.get(session, interview_id)
+            if interview is not None:
+                interview.started_at = utcnow()
+                session.add(interview)
+
+
+async def mark_completed(services: Services, interview_id: str, index: int) -> None:
+    async with services.db.session() as session:
+        interview = await interviews.get(session, interview_id)
+        if interview is not None and interview.status == InterviewStatus.in_progress:
+            interview.status, interview.completed_at = InterviewStatus.completed, utcnow()
+            interview.current_question_index, interview.updated_at = index, utcnow()
+            session.add(interview)
+
+
+async def set_progress(services: Services, interview_id: str, index: int) -> None:
+    async with services.db.session() as session:
+        interview = await interviews.get(session, interview_id)
+        if interview is not None and interview.current_question_index != index:
+            interview.current_question_index, interview.updated_at = index, utcnow()
+            session.add(interview)
+
+
+async def save_answer(
+    services: Services,
+    interview_id: str,
+    question_id: str,
+    transcript: Transcript | None,
+    recording: AnswerRecording,
+    started_at: datetime | None,
+    ended_at: datetime | None,
+) -> str:
+    """Store the answer's recording (WAV, generated name) and row, queued for scoring; returns its id.
+
+    A second answer to the same question replaces the first (the row is reused, never duplicated).
+    """
+    relative = await _store_wav(services, recording.wav_bytes())
+    text = transcript.text if transcript else ""
+    analysis = delivery.analyse(
+        text, transcript.words if transcript else [], transcript.confidence if transcript else None
+    )
+    async with services.db.session() as session:
+        answer = await interviews.answer_for(session, question_id) or Answer(
+            interview_id=interview_id, question_id=question_id
+        )
+        answer.text, answer.transcript, answer.media_path = text, text, relative
+        answer.metrics = {
+            **(media_metrics(transcript, analysis) if transcript else {}),
+            "live": {
+                "started_at": _iso(started_at),
+                "ended_at": _iso(ended_at),
+                "seconds": round(recording.seconds, 2),
+            },
+        }
+        answer.emotion, answer.confidence = analysis.emotion, analysis.confidence
+        answer.status, answer.job_attempts, answer.job_worker = AnswerStatus.submitted, 0, None
+        answer.failure_reason, answer.updated_at = None, utcnow()
+        session.add(answer)
+        await session.flush()
+        answer_id = answer.id
+    services.jobs.notify(answer_id)
+    return answer_id
+
+
+async def _store_wav(services: Services, data: bytes) -> str:
+    folder = anyio.Path(services.settings.uploads_dir) / "answers"
+    await folder.mkdir(parents=True, exist_ok=True)
+    name = f"{uuid.uuid4().hex}.wav"
+    await (folder / name).write_bytes(data)
+    return f"answers/{name}"
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+async def add_follow_up(
+    services: Services, interview_id: str, after_question_id: str, text: str
+) -> dict[str, Any]:
+    """Store an AI follow-up right after the question it follows (source ``follow_up``); returns its view.
+
+    Later questions move down one place, so ``order`` stays the order in which questions are asked.
+    """
+    from server.store.models import Question
+
+    async with services.db.session() as session:
+        questions = list(await interviews.questions_of(session, interview_id))
+        parent = next((q for q in questions if q.id == after_question_id), None)
+        position = (parent.order if parent else (questions[-1].order if questions else 0)) + 1
+        for later in sorted((q for q in questions if q.order >= position), key=lambda q: -q.order):
+            later.order += 1
+            session.add(later)
+            await session.flush()
+        question = Question(
+            interview_id=interview_id,
+            order=position,
+            text=text,
+            category="follow_up",
+            expected_minutes=2,
+            source="follow_up",
+            key_concepts=[],
+        )
+        session.add(question)
+        await session.flush()
+        view = question_view(question)
+    log.info("follow_up_added", interview_id=interview_id, after=after_question_id)
+    return view

@@ -1,0 +1,450 @@
+"""The room socket ``/ws/interviews/{id}``: the I/O shell around ``server.session.InterviewSession``.
+
+Feed, then drain: every input (a text frame, candidate audio, a clock tick, the result of some work) is
+given to the machine, then ``pump`` sends the queued messages in order and runs the queued effects. The
+shell decides nothing; long work (speech, transcription, storage, WebRTC) runs in tasks that report back
+through the machine's inputs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections import deque
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, WebSocket
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+
+from protocol.messages import CloseCode, ProtocolError, parse_hello
+from server.domain.errors import Forbidden, NotAuthenticated, NotFound, VivaError
+from server.live import actions
+from server.live.audio import SAMPLE_RATE, AnswerRecording, VoiceActivity
+from server.live.rtc import RtcIngest, ice_servers
+from server.logs import log
+from server.services import Services
+from server.session import InterviewSession
+from server.session import effects as fx
+from server.session.model import Question, SessionConfig
+
+router = APIRouter()
+PRE_ROLL_S = 0.5
+SNAPSHOT_TTL_S = 7 * 24 * 3600
+
+
+def snapshot_key(interview_id: str) -> str:
+    return f"live:{interview_id}"
+
+
+def channel(interview_id: str) -> str:
+    return f"interview:{interview_id}"
+
+
+class LiveRoom:
+    """One interview's live session on this instance: the machine, its socket, audio and running work."""
+
+    def __init__(self, services: Services, machine: InterviewSession, voice: str) -> None:
+        self.services, self.machine, self.voice = services, machine, voice
+        self.interview_id = machine.interview_id
+        self.sockets: dict[int, WebSocket] = {}
+        self.rtc: dict[int, RtcIngest] = {}
+        self.vad = VoiceActivity()
+        self.pre_roll: deque[bytes] = deque()
+        self.pre_roll_bytes = 0
+        self.recording: AnswerRecording | None = None
+        self.finished: dict[str, AnswerRecording] = {}
+        self.transcripts: dict[str, Any] = {}
+        self.speaking: dict[str, asyncio.Task[None]] = {}
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self._pump_lock = asyncio.Lock()
+        self._ticker: asyncio.Task[None] | None = None
+        self._kick_pending = False
+
+    # ---- running -------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._ticker is None:
+            self._ticker = asyncio.create_task(self._tick_forever(), name=f"live-tick-{self.interview_id}")
+
+    async def _tick_forever(self) -> None:
+        while True:
+            await asyncio.sleep(0.1)
+            self.machine.tick()
+            await self.pump()
+
+    def spawn(self, work: Awaitable[Any], name: str) -> asyncio.Task[Any]:
+        task: asyncio.Task[Any] = asyncio.ensure_future(work)
+        task.set_name(name)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return task
+
+    def kick(self) -> None:
+        """Schedule a pump from synchronous code (audio callbacks)."""
+        if not self._kick_pending:
+            self._kick_pending = True
+            self.spawn(self._kicked(), "live-kick")
+
+    async def _kicked(self) -> None:
+        self._kick_pending = False
+        await self.pump()
+
+    async def pump(self) -> None:
+        """Send every queued message in order, then run every queued effect (one pump at a time)."""
+        async with self._pump_lock:
+            while True:
+                messages, effects = self.machine.drain_messages(), self.machine.drain_effects()
+                if not messages and not effects:
+                    return
+                for outgoing in messages:
+                    await self._send_text(outgoing.connection, outgoing.text)
+                for effect in effects:
+                    await self._run(effect)
+
+    async def _send_text(self, connection: int, text: str) -> None:
+        socket = self.sockets.get(connection)
+        if socket is not None and socket.application_state == WebSocketState.CONNECTED:
+            try:
+                await socket.send_text(text)
+            except (RuntimeError, OSError, WebSocketDisconnect):
+                pass
+
+    # ---- audio in --------------------------------------------------------------------------------------
+
+    def on_audio(self, connection: int, pcm: bytes) -> None:
+        """Candidate audio (PCM16 16 kHz mono) from a binary frame or the WebRTC track."""
+        if connection != self.machine.connection:
+            return
+        self.machine.media_connected(connection)
+        now = time.time()
+        for event in self.vad.feed(pcm):
+            at = now - (self.vad.stream_s - event.at_s)
+            if event.kind == "speech.started":
+                self.machine.speech_started(at=at)
+            else:
+                self.machine.speech_stopped(at=at)
+        if self.recording is not None:
+            self.recording.add(pcm)
+        self.pre_roll.append(pcm)
+        self.pre_roll_bytes += len(pcm)
+        while self.pre_roll_bytes > PRE_ROLL_S * SAMPLE_RATE * 2 and len(self.pre_roll) > 1:
+            self.pre_roll_bytes -= len(self.pre_roll.popleft())
+        self.kick()
+
+    # ---- effects ----------------------------------------------------------------------------------------
+
+    async def _run(self, effect: fx.Effect) -> None:
+        handler = _HANDLERS.get(type(effect))
+        if handler is None:
+            return
+        try:
+            await handler(self, effect)
+        except Exception as exc:
+            log.error("live_effect_failed", effect=type(effect).__name__, error_type=type(exc).__name__)
+
+    async def _speak(self, effect: fx.SpeakQuestion) -> None:
+        question = effect.question
+        self.speaking[question.id] = self.spawn(self._stream_speech(question), f"speak-{question.id}")
+
+    async def _stream_speech(self, question: Question) -> None:
+        started, duration = False, 0.0
+        try:
+            async for chunk in self.services.tts.stream(question.text, self.voice):
+                if not started:
+                    self.machine.audio_started(question.id, chunk.sample_rate)
+                    await self.pump()
+                    started = True
+                socket = self.sockets.get(self.machine.connection or -1)
+                if socket is not None:
+                    await socket.send_bytes(chunk.pcm)
+                duration += chunk.duration_s
+            self.machine.audio_finished(question.id, duration) if started else self.machine.audio_failed(
+                question.id
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("live_speech_failed", error_type=type(exc).__name__)
+            self.machine.audio_failed(question.id)
+        finally:
+            self.speaking.pop(question.id, None)
+        await self.pump()
+
+    async def _stop_speaking(self, effect: fx.StopSpeaking) -> None:
+        task = self.speaking.pop(effect.question_id, None)
+        if task is not None:
+            task.cancel()
+
+    async def _start_recording(self, effect: fx.StartRecording) -> None:
+        self.recording = AnswerRecording(self.services.settings.max_media_seconds)
+        for chunk in self.pre_roll:
+            self.recording.add(chunk)
+
+    async def _stop_recording(self, effect: fx.StopRecording) -> None:
+        if effect.keep and self.recording is not None:
+            self.finished[effect.question_id] = self.recording
+        self.recording = None
+
+    async def _transcribe(self, effect: fx.Transcribe) -> None:
+        self.spawn(self._transcribe_task(effect.question_id), f"transcribe-{effect.question_id}")
+
+    async def _transcribe_task(self, question_id: str) -> None:
+        recording = self.finished.get(question_id)
+        try:
+            if recording is None:
+                raise ValueError("no recording")
+            transcript = await self.services.stt.transcribe(recording.samples())
+            self.transcripts[question_id] = transcript
+            self.machine.transcript_final(
+                question_id, transcript.text, transcript.confidence, transcript={"model": transcript.model}
+            )
+        except Exception as exc:
+            log.warning("live_transcription_failed", error_type=type(exc).__name__)
+            self.machine.transcript_failed(question_id)
+        await self.pump()
+
+    async def _save(self, effect: fx.SaveAnswer) -> None:
+        self.spawn(self._save_task(effect), f"save-{effect.question_id}")
+
+    async def _save_task(self, effect: fx.SaveAnswer) -> None:
+        recording = self.finished.pop(effect.question_id, None) or AnswerRecording(1)
+        transcript = self.transcripts.pop(effect.question_id, None)
+        try:
+            answer_id = await actions.save_answer(
+                self.services,
+                self.interview_id,
+                effect.question_id,
+                transcript,
+                recording,
+                _when(effect.speech_at or effect.listening_at),
+                _when(effect.ended_at),
+            )
+            self.machine.answer_saved(effect.question_id, answer_id)
+        except Exception as exc:
+            log.error("live_save_failed", error_type=type(exc).__name__)
+            self.machine.save_failed(effect.question_id)
+        await self.pump()
+
+    async def _follow_up(self, effect: fx.SuggestFollowUp) -> None:
+        self.spawn(self._follow_up_task(effect), f"follow-up-{effect.question_id}")
+
+    async def _follow_up_task(self, effect: fx.SuggestFollowUp) -> None:
+        question = None
+        try:
+            suggestion = await self.services.ai.follow_up(effect.question_text, effect.answer_text)
+            if suggestion.text:
+                stored = await actions.add_follow_up(
+                    self.services, self.interview_id, effect.question_id, suggestion.text
+                )
+                question = Question(
+                    id=stored["id"],
+                    order=stored["order"],
+                    text=stored["text"],
+                    category="follow_up",
+                    expected_minutes=stored["expected_minutes"],
+                    follow_up_of=effect.question_id,
+                )
+        except Exception as exc:
+            log.warning("live_follow_up_failed", error_type=type(exc).__name__)
+        self.machine.follow_up_ready(effect.question_id, question)
+        await self.pump()
+
+    async def _negotiate(self, effect: fx.NegotiateMedia) -> None:
+        self.spawn(self._negotiate_task(effect), "rtc-negotiate")
+
+    async def _negotiate_task(self, effect: fx.NegotiateMedia) -> None:
+        settings = self.services.settings
+        video = None
+        if settings.live_record_video:
+            video = settings.uploads_dir / "recordings" / f"{uuid.uuid4().hex}.webm"
+        connection = effect.connection
+        peer = RtcIngest(
+            lambda pcm: self.on_audio(connection, pcm),
+            ice=ice_servers(settings.ice_servers),
+            video_path=video,
+        )
+        old = self.rtc.pop(connection, None)
+        if old is not None:
+            await old.close()
+        self.rtc[connection] = peer
+        try:
+            sdp = await peer.accept_offer(effect.sdp)
+            self.machine.rtc_answer(connection, sdp, effect.request_id)
+        except Exception as exc:
+            log.warning("rtc_offer_failed", error_type=type(exc).__name__)
+            self.machine.rtc_failed(connection, effect.request_id)
+        await self.pump()
+
+    async def _ice(self, effect: fx.AddIceCandidate) -> None:
+        peer = self.rtc.get(effect.connection)
+        if peer is not None:
+            await peer.add_candidate(effect.candidate, effect.sdp_mid, effect.sdp_mline_index)
+
+    async def _publish(self, effect: fx.Publish) -> None:
+        await self.services.bus.publish(channel(self.interview_id), effect.event.model_dump(mode="json"))
+
+    async def _complete(self, effect: fx.CompleteInterview) -> None:
+        await actions.mark_completed(self.services, self.interview_id, len(self.machine.questions))
+
+    async def _end(self, effect: fx.EndInterview) -> None:
+        await actions.mark_completed(self.services, self.interview_id, len(self.machine.answered))
+
+    async def _close(self, effect: fx.Close) -> None:
+        socket = self.sockets.pop(effect.connection, None)
+        peer = self.rtc.pop(effect.connection, None)
+        if peer is not None:
+            await peer.close()
+        if socket is not None and socket.application_state == WebSocketState.CONNECTED:
+            try:
+                await socket.close(code=int(effect.code), reason=effect.reason[:120])
+            except (RuntimeError, OSError):
+                pass
+
+    async def _save_snapshot(self, effect: fx.SaveSnapshot) -> None:
+        await self.services.store.put(snapshot_key(self.interview_id), effect.snapshot, ttl_s=SNAPSHOT_TTL_S)
+
+    async def close(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+        for peer in list(self.rtc.values()):
+            await peer.close()
+        for task in list(self.tasks):
+            task.cancel()
+        await asyncio.gather(*self.tasks, *([self._ticker] if self._ticker else []), return_exceptions=True)
+
+
+_HANDLERS: dict[type, Callable[[LiveRoom, Any], Awaitable[None]]] = {
+    fx.SpeakQuestion: LiveRoom._speak,
+    fx.StopSpeaking: LiveRoom._stop_speaking,
+    fx.StartRecording: LiveRoom._start_recording,
+    fx.StopRecording: LiveRoom._stop_recording,
+    fx.Transcribe: LiveRoom._transcribe,
+    fx.SaveAnswer: LiveRoom._save,
+    fx.SuggestFollowUp: LiveRoom._follow_up,
+    fx.NegotiateMedia: LiveRoom._negotiate,
+    fx.AddIceCandidate: LiveRoom._ice,
+    fx.Publish: LiveRoom._publish,
+    fx.CompleteInterview: LiveRoom._complete,
+    fx.EndInterview: LiveRoom._end,
+    fx.Close: LiveRoom._close,
+    fx.SaveSnapshot: LiveRoom._save_snapshot,
+}
+
+
+def _when(epoch: float | None) -> datetime | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
+
+
+class LiveRooms:
+    """The live sessions this instance holds, by interview id."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.rooms: dict[str, LiveRoom] = {}
+        self._lock = asyncio.Lock()
+
+    def config(self) -> SessionConfig:
+        settings = self.services.settings
+        return SessionConfig(
+            silence_ms=settings.live_silence_ms,
+            barge_in=settings.live_barge_in,
+            heartbeat_s=settings.live_heartbeat_s,
+            ice_servers=tuple(ice_servers(settings.ice_servers)),
+        )
+
+    async def open(self, joined: actions.Joined) -> LiveRoom:
+        """The interview's room: already here, restored from its snapshot, or new."""
+        async with self._lock:
+            room = self.rooms.get(joined.interview.id)
+            if room is not None:
+                return room
+            if len(self.rooms) >= self.services.settings.live_max_sessions:
+                raise ProtocolError(
+                    CloseCode.RATE_LIMITED, "this server is at capacity; try again shortly", fatal=True
+                )
+            snapshot = await self.services.store.get(snapshot_key(joined.interview.id))
+            if snapshot is not None:
+                machine = InterviewSession.restore(snapshot, config=self.config())
+            else:
+                machine = InterviewSession(
+                    session_id=uuid.uuid4().hex,
+                    interview_id=joined.interview.id,
+                    questions=[Question(**q) for q in joined.questions],
+                    report_url=f"/interviews/{joined.interview.id}/report",
+                    config=self.config(),
+                )
+            room = LiveRoom(self.services, machine, joined.interview.voice)
+            self.rooms[joined.interview.id] = room
+            room.start()
+            return room
+
+    async def release(self, room: LiveRoom) -> None:
+        if room.sockets:
+            return
+        async with self._lock:
+            if self.rooms.get(room.interview_id) is room and not room.sockets:
+                del self.rooms[room.interview_id]
+                await room.close()
+
+    async def close(self) -> None:
+        for room in list(self.rooms.values()):
+            await room.close()
+        self.rooms.clear()
+
+
+_CLOSE_FOR = {
+    NotAuthenticated: CloseCode.UNAUTHORIZED,
+    NotFound: CloseCode.NOT_FOUND,
+    Forbidden: CloseCode.FORBIDDEN,
+}
+
+
+@router.websocket("/ws/interviews/{interview_id}")
+async def room_socket(websocket: WebSocket, interview_id: str) -> None:
+    services: Services = websocket.app.state.services
+    await websocket.accept()
+    try:
+        text = await asyncio.wait_for(websocket.receive_text(), services.settings.live_hello_timeout_s)
+        hello = parse_hello(text)
+        joined = await actions.join(services, hello.token, interview_id)
+        room = await services.live.open(joined)
+    except TimeoutError:
+        await websocket.close(CloseCode.TIMEOUT, "no hello")
+        return
+    except ProtocolError as exc:
+        await websocket.close(int(exc.code), exc.message[:120])
+        return
+    except VivaError as exc:
+        await websocket.close(int(_CLOSE_FOR.get(type(exc), CloseCode.FORBIDDEN)), exc.public_message[:120])
+        return
+    except (WebSocketDisconnect, RuntimeError):
+        return
+    connection = room.machine.join(hello)
+    room.sockets[connection] = websocket
+    await actions.mark_in_progress(services, interview_id)
+    await room.pump()
+    try:
+        await _serve(room, connection, websocket)
+    finally:
+        room.sockets.pop(connection, None)
+        room.machine.disconnected(connection)
+        await room.pump()
+        await services.live.release(room)
+
+
+async def _serve(room: LiveRoom, connection: int, websocket: WebSocket) -> None:
+    while websocket.application_state == WebSocketState.CONNECTED:
+        try:
+            message = await websocket.receive()
+        except (WebSocketDisconnect, RuntimeError):
+            return
+        if message["type"] == "websocket.disconnect":
+            return
+        if message.get("bytes") is not None:
+            room.on_audio(connection, message["bytes"])
+        elif message.get("text") is not None:
+            room.machine.receive_text(connection, message["text"])
+            await room.pump()

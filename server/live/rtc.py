@@ -1,0 +1,104 @@
+"""WebRTC ingest with aiortc: the candidate's microphone (and camera) arrive here, signalled over the room.
+
+Audio is resampled to 16 kHz mono PCM16 and handed to ``on_audio`` in 20 ms-ish chunks (the same path as
+PCM frames sent over the socket). Video is recorded to a file when ``video_path`` is given. ICE servers
+come from settings (none by default: a public STUN server stalls an offline machine).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import av
+from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
+from aiortc.contrib.media import MediaRecorder
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.sdp import candidate_from_sdp
+
+from server.live.audio import SAMPLE_RATE
+from server.logs import log
+
+
+def ice_servers(raw: str | None) -> list[dict[str, Any]]:
+    """``VIVA_ICE_SERVERS``: a JSON list of ``{"urls": .., "username": .., "credential": ..}`` objects."""
+    if not raw:
+        return []
+    servers = json.loads(raw)
+    return [s for s in servers if isinstance(s, dict) and s.get("urls")]
+
+
+class RtcIngest:
+    """One candidate's peer connection. Call ``accept_offer`` with the browser's SDP; ``close`` at the end."""
+
+    def __init__(
+        self, on_audio: Callable[[bytes], None], *, ice: list[dict[str, Any]], video_path: Path | None = None
+    ) -> None:
+        config = RTCConfiguration([RTCIceServer(**server) for server in ice])
+        self.pc = RTCPeerConnection(configuration=config)
+        self._on_audio = on_audio
+        self._video_path = video_path
+        self._recorder: MediaRecorder | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.connected = asyncio.Event()
+        self.pc.on("track", self._on_track)
+        self.pc.on("connectionstatechange", self._on_state)
+
+    async def _on_state(self) -> None:
+        state = self.pc.connectionState
+        if state == "connected":
+            self.connected.set()
+        log.info("rtc_state", state=state)
+
+    def _on_track(self, track: MediaStreamTrack) -> None:
+        if track.kind == "audio":
+            task = asyncio.create_task(self._pump_audio(track))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        elif track.kind == "video" and self._video_path is not None and self._recorder is None:
+            self._video_path.parent.mkdir(parents=True, exist_ok=True)
+            self._recorder = MediaRecorder(str(self._video_path))
+            self._recorder.addTrack(track)
+            task = asyncio.create_task(self._recorder.start())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _pump_audio(self, track: MediaStreamTrack) -> None:
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            for out in resampler.resample(frame):  # type: ignore[arg-type]
+                self._on_audio(out.to_ndarray().tobytes())
+
+    async def accept_offer(self, sdp: str) -> str:
+        """Set the browser's offer and return our answer SDP (ICE candidates gathered into it)."""
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+        answer = await self.pc.createAnswer()
+        await self.pc.setLocalDescription(answer)
+        return str(self.pc.localDescription.sdp)
+
+    async def add_candidate(self, candidate: str, sdp_mid: str | None, sdp_mline_index: int | None) -> None:
+        if not candidate:
+            return
+        parsed = candidate_from_sdp(
+            candidate.split(":", 1)[1] if candidate.startswith("candidate:") else candidate
+        )
+        parsed.sdpMid, parsed.sdpMLineIndex = sdp_mid, sdp_mline_index
+        await self.pc.addIceCandidate(parsed)
+
+    async def close(self) -> None:
+        if self._recorder is not None:
+            try:
+                await self._recorder.stop()
+            except Exception as exc:  # a recorder that never got a frame
+                log.warning("rtc_recorder_stop_failed", error_type=type(exc).__name__)
+        await self.pc.close()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -1,0 +1,99 @@
+"""A scripted candidate for the room socket: a real ``websockets`` client that streams PCM16 16 kHz audio.
+
+A sender thread keeps audio flowing in real time (silence by default) and plays queued speech; the test's
+thread reads the server's messages.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import time
+from typing import Any
+
+import numpy as np
+from websockets.sync.client import ClientConnection, connect
+
+FRAME = 640  # 20 ms of PCM16 at 16 kHz
+
+
+def to_16k(pcm: np.ndarray, rate: int) -> bytes:
+    resampled = np.interp(np.arange(0, len(pcm), rate / 16_000), np.arange(len(pcm)), pcm).astype(np.int16)
+    return resampled.tobytes()
+
+
+class Candidate:
+    def __init__(self, url: str, token: str, *, speed: float = 4.0) -> None:
+        self.ws: ClientConnection = connect(url, max_size=None, open_timeout=10)
+        self.token, self.speed = token, speed
+        self.speech: queue.Queue[bytes] = queue.Queue()
+        self.stop = threading.Event()
+        self.audio_bytes = 0
+        self.messages: list[dict[str, Any]] = []
+        self._sender: threading.Thread | None = None
+
+    def hello(self, **extra: Any) -> dict[str, Any]:
+        self.send({"type": "hello", "token": self.token, "protocol": "1.0", **extra})
+        return self.expect("welcome")
+
+    def send(self, message: dict[str, Any]) -> None:
+        self.ws.send(json.dumps(message))
+
+    def start_audio(self) -> None:
+        self._sender = threading.Thread(target=self._send_audio, daemon=True)
+        self._sender.start()
+
+    def say(self, pcm16k: bytes) -> None:
+        self.speech.put(pcm16k)
+
+    def _send_audio(self) -> None:
+        silence, last_ping = bytes(FRAME), time.monotonic()
+        try:
+            while not self.stop.is_set():
+                try:
+                    chunk = self.speech.get_nowait()
+                    for start in range(0, len(chunk), FRAME):
+                        self.ws.send(chunk[start : start + FRAME])
+                        time.sleep(0.02 / self.speed)
+                except queue.Empty:
+                    self.ws.send(silence)
+                    time.sleep(0.02)
+                if time.monotonic() - last_ping > 5:
+                    self.send({"type": "ping"})
+                    last_ping = time.monotonic()
+        except Exception:  # the socket closed under us: the test decides what that means
+            return
+
+    def next_message(self, timeout: float = 30) -> dict[str, Any]:
+        """The next text message (binary question audio is counted and skipped)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            frame = self.ws.recv(timeout=max(0.01, deadline - time.monotonic()))
+            if isinstance(frame, bytes):
+                self.audio_bytes += len(frame)
+                continue
+            message: dict[str, Any] = json.loads(frame)
+            self.messages.append(message)
+            return message
+
+    def expect(self, kind: str, timeout: float = 60) -> dict[str, Any]:
+        """Read until a message of ``kind`` (fails on an ``error`` that closes, or on timeout)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            message = self.next_message(max(0.01, deadline - time.monotonic()))
+            if message["type"] == kind:
+                return message
+
+    def expect_any(self, kinds: tuple[str, ...], timeout: float = 60) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            message = self.next_message(max(0.01, deadline - time.monotonic()))
+            if message["type"] in kinds:
+                return message
+
+    def close(self) -> None:
+        self.stop.set()
+        if self._sender is not None:
+            self._sender.join(5)
+        self.ws.close()
