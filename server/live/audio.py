@@ -111,9 +111,15 @@ class AnswerRecording:
     def seconds(self) -> float:
         return self._bytes / 2 / SAMPLE_RATE
 
-    def samples(self) -> np.ndarray:
-        """Float32 samples in [-1, 1] for the recogniser."""
-        pcm = np.frombuffer(b"".join(self._chunks), dtype="<i2")
+    @property
+    def size(self) -> int:
+        """Recorded bytes so far."""
+        return self._bytes
+
+    def samples(self, start: int = 0, end: int | None = None) -> np.ndarray:
+        """Float32 samples in [-1, 1] for the recogniser (``start``/``end`` in bytes of the recording)."""
+        data = b"".join(self._chunks)[start:end]
+        pcm = np.frombuffer(data[: len(data) - len(data) % 2], dtype="<i2")
         return (pcm.astype(np.float32) / 32768.0).astype(np.float32)
 
     def wav_bytes(self) -> bytes:

@@ -29,9 +29,13 @@ from server.services import Services
 from server.session import InterviewSession
 from server.session import effects as fx
 from server.session.model import Question, SessionConfig
+from server.speech.stt import Transcript, join_transcripts
 
 router = APIRouter()
 PRE_ROLL_S = 0.5
+BYTES_PER_S = SAMPLE_RATE * 2
+MIN_PIECE_BYTES = int(1.5 * BYTES_PER_S)  # pieces shorter than this wait for the next pause
+MIN_TAIL_BYTES = int(0.3 * BYTES_PER_S)
 SNAPSHOT_TTL_S = 7 * 24 * 3600
 
 
@@ -55,7 +59,11 @@ class LiveRoom:
         self.pre_roll: deque[bytes] = deque()
         self.pre_roll_bytes = 0
         self.recording: AnswerRecording | None = None
+        self.recording_qid: str | None = None
+        self.pieces: list[tuple[float, asyncio.Task[Transcript]]] = []
+        self.committed = 0
         self.finished: dict[str, AnswerRecording] = {}
+        self.finished_pieces: dict[str, tuple[list[tuple[float, asyncio.Task[Transcript]]], int]] = {}
         self.transcripts: dict[str, Any] = {}
         self.speaking: dict[str, asyncio.Task[None]] = {}
         self.tasks: set[asyncio.Task[Any]] = set()
@@ -119,6 +127,8 @@ class LiveRoom:
         if connection != self.machine.connection:
             return
         self.machine.media_connected(connection)
+        if self.recording is not None:
+            self.recording.add(pcm)
         now = time.time()
         for event in self.vad.feed(pcm):
             at = now - (self.vad.stream_s - event.at_s)
@@ -126,13 +136,35 @@ class LiveRoom:
                 self.machine.speech_started(at=at)
             else:
                 self.machine.speech_stopped(at=at)
-        if self.recording is not None:
-            self.recording.add(pcm)
+                self._cut_piece()
         self.pre_roll.append(pcm)
         self.pre_roll_bytes += len(pcm)
         while self.pre_roll_bytes > PRE_ROLL_S * SAMPLE_RATE * 2 and len(self.pre_roll) > 1:
             self.pre_roll_bytes -= len(self.pre_roll.popleft())
         self.kick()
+
+    def _cut_piece(self) -> None:
+        """At a pause, transcribe the answer so far in the background, so that when the answer ends only
+        the last piece is left to transcribe (and partial transcripts can be shown meanwhile)."""
+        recording, question_id = self.recording, self.recording_qid
+        if recording is None or question_id is None or recording.size - self.committed < MIN_PIECE_BYTES:
+            return
+        start, end = self.committed, recording.size
+        task = self.spawn(self.services.stt.transcribe(recording.samples(start, end)), f"piece-{question_id}")
+        self.pieces.append((start / BYTES_PER_S, task))
+        self.committed = end
+        task.add_done_callback(lambda _: self._partial(question_id))
+
+    def _partial(self, question_id: str) -> None:
+        if question_id != self.recording_qid:
+            return
+        done = [
+            t.result().text for _, t in self.pieces if t.done() and not t.cancelled() and not t.exception()
+        ]
+        text = " ".join(part for part in done if part).strip()
+        if text:
+            self.machine.transcript_partial(question_id, text)
+            self.kick()
 
     # ---- effects ----------------------------------------------------------------------------------------
 
@@ -180,23 +212,33 @@ class LiveRoom:
 
     async def _start_recording(self, effect: fx.StartRecording) -> None:
         self.recording = AnswerRecording(self.services.settings.max_media_seconds)
+        self.recording_qid, self.pieces, self.committed = effect.question_id, [], 0
         for chunk in self.pre_roll:
             self.recording.add(chunk)
 
     async def _stop_recording(self, effect: fx.StopRecording) -> None:
         if effect.keep and self.recording is not None:
             self.finished[effect.question_id] = self.recording
-        self.recording = None
+            self.finished_pieces[effect.question_id] = (self.pieces, self.committed)
+        else:
+            for _, task in self.pieces:
+                task.cancel()
+        self.recording, self.recording_qid, self.pieces, self.committed = None, None, [], 0
 
     async def _transcribe(self, effect: fx.Transcribe) -> None:
         self.spawn(self._transcribe_task(effect.question_id), f"transcribe-{effect.question_id}")
 
     async def _transcribe_task(self, question_id: str) -> None:
         recording = self.finished.get(question_id)
+        pieces, committed = self.finished_pieces.pop(question_id, ([], 0))
         try:
             if recording is None:
                 raise ValueError("no recording")
-            transcript = await self.services.stt.transcribe(recording.samples())
+            parts = [(offset, await task) for offset, task in pieces]
+            if recording.size - committed >= MIN_TAIL_BYTES or not parts:
+                tail = await self.services.stt.transcribe(recording.samples(committed))
+                parts.append((committed / BYTES_PER_S, tail))
+            transcript = join_transcripts(parts)
             self.transcripts[question_id] = transcript
             self.machine.transcript_final(
                 question_id, transcript.text, transcript.confidence, transcript={"model": transcript.model}

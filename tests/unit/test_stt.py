@@ -107,3 +107,17 @@ def test_sentiment_is_lexical_and_negation_aware() -> None:
     assert delivery.sentiment("i really enjoyed it and was proud of the great result".split()) == "positive"
     assert delivery.sentiment("i was not happy and it was a terrible failure".split()) == "negative"
     assert delivery.sentiment("the service reads from a queue".split()) == "neutral"
+
+
+def test_joined_pieces_keep_times_and_text(transcriber: Transcriber, answer_audio: np.ndarray) -> None:
+    """Pieces transcribed separately join into one transcript with times shifted by each piece's offset."""
+    from server.speech.stt import join_transcripts
+
+    half = len(answer_audio) // 2
+    first = transcriber.transcribe(answer_audio[:half])
+    second = transcriber.transcribe(answer_audio[half:])
+    joined = join_transcripts([(0.0, first), (half / SAMPLE_RATE, second)])
+    assert joined.text == f"{first.text} {second.text}".strip()
+    assert joined.words[-1].end > half / SAMPLE_RATE
+    starts = [w.start for w in joined.words]
+    assert starts == sorted(starts)
