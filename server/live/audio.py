@@ -96,29 +96,26 @@ class AnswerRecording:
     """The audio of one answer, kept in memory (bounded) until it is stored as a WAV file."""
 
     def __init__(self, max_seconds: float) -> None:
-        self._chunks: list[bytes] = []
-        self._bytes = 0
+        self._pcm = bytearray()
         self._limit = int(max_seconds * SAMPLE_RATE * 2)
 
     def add(self, pcm: bytes) -> None:
-        room = self._limit - self._bytes
+        room = self._limit - len(self._pcm)
         if room > 0:
-            piece = pcm[:room]
-            self._chunks.append(piece)
-            self._bytes += len(piece)
+            self._pcm += pcm[:room]
 
     @property
     def seconds(self) -> float:
-        return self._bytes / 2 / SAMPLE_RATE
+        return len(self._pcm) / 2 / SAMPLE_RATE
 
     @property
     def size(self) -> int:
         """Recorded bytes so far."""
-        return self._bytes
+        return len(self._pcm)
 
     def samples(self, start: int = 0, end: int | None = None) -> np.ndarray:
         """Float32 samples in [-1, 1] for the recogniser (``start``/``end`` in bytes of the recording)."""
-        data = b"".join(self._chunks)[start:end]
+        data = bytes(self._pcm[start:end])
         pcm = np.frombuffer(data[: len(data) - len(data) % 2], dtype="<i2")
         return (pcm.astype(np.float32) / 32768.0).astype(np.float32)
 
@@ -128,5 +125,5 @@ class AnswerRecording:
             out.setnchannels(1)
             out.setsampwidth(2)
             out.setframerate(SAMPLE_RATE)
-            out.writeframes(b"".join(self._chunks))
+            out.writeframes(bytes(self._pcm))
         return buffer.getvalue()

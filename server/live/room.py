@@ -54,6 +54,7 @@ class LiveRoom:
         self.services, self.machine, self.voice = services, machine, voice
         self.interview_id = machine.interview_id
         self.sockets: dict[int, WebSocket] = {}
+        self.media_seen: set[int] = set()
         self.rtc: dict[int, RtcIngest] = {}
         self.vad = VoiceActivity()
         self.pre_roll: deque[bytes] = deque()
@@ -126,11 +127,15 @@ class LiveRoom:
         """Candidate audio (PCM16 16 kHz mono) from a binary frame or the WebRTC track."""
         if connection != self.machine.connection:
             return
-        self.machine.media_connected(connection)
+        if connection not in self.media_seen:
+            self.media_seen.add(connection)
+            self.machine.media_connected(connection)
+            self.kick()
         if self.recording is not None:
             self.recording.add(pcm)
         now = time.time()
-        for event in self.vad.feed(pcm):
+        events = self.vad.feed(pcm)
+        for event in events:
             at = now - (self.vad.stream_s - event.at_s)
             if event.kind == "speech.started":
                 self.machine.speech_started(at=at)
@@ -141,7 +146,8 @@ class LiveRoom:
         self.pre_roll_bytes += len(pcm)
         while self.pre_roll_bytes > PRE_ROLL_S * SAMPLE_RATE * 2 and len(self.pre_roll) > 1:
             self.pre_roll_bytes -= len(self.pre_roll.popleft())
-        self.kick()
+        if events:  # most frames change nothing in the machine: pump only when VAD reported something
+            self.kick()
 
     def _cut_piece(self) -> None:
         """At a pause, transcribe the answer so far in the background, so that when the answer ends only
