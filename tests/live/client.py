@@ -28,6 +28,8 @@ class Candidate:
         self.ws: ClientConnection = connect(url, max_size=None, open_timeout=10)
         self.token, self.speed = token, speed
         self.speech: queue.Queue[bytes] = queue.Queue()
+        self.spoken = threading.Event()
+        self.spoken.set()
         self.stop = threading.Event()
         self.audio_bytes = 0
         self.messages: list[dict[str, Any]] = []
@@ -45,7 +47,13 @@ class Candidate:
         self._sender.start()
 
     def say(self, pcm16k: bytes) -> None:
+        self.spoken.clear()
         self.speech.put(pcm16k)
+
+    def wait_spoken(self, timeout: float = 60) -> None:
+        """Block until every frame queued by ``say`` has been written to the socket."""
+        if not self.spoken.wait(timeout):
+            raise TimeoutError("the queued speech was not sent in time")
 
     def _send_audio(self) -> None:
         silence, last_ping = bytes(FRAME), time.monotonic()
@@ -56,6 +64,8 @@ class Candidate:
                     for start in range(0, len(chunk), FRAME):
                         self.ws.send(chunk[start : start + FRAME])
                         time.sleep(0.02 / self.speed)
+                    if self.speech.empty():
+                        self.spoken.set()
                 except queue.Empty:
                     self.ws.send(silence)
                     time.sleep(0.02)
@@ -97,3 +107,51 @@ class Candidate:
         if self._sender is not None:
             self._sender.join(5)
         self.ws.close()
+
+
+class Monitor:
+    """HR's monitor socket: a reader thread collects every frame; the test waits on what it needs."""
+
+    def __init__(self, url: str, token: str, *, last_seq: int | None = None) -> None:
+        self.ws: ClientConnection = connect(url, max_size=None, open_timeout=10)
+        hello: dict[str, Any] = {"type": "hello", "token": token, "protocol": "1.0", "id": "m-hello"}
+        if last_seq is not None:
+            hello.update(resume=True, last_seq=last_seq)
+        self.ws.send(json.dumps(hello))
+        self.welcome: dict[str, Any] = json.loads(self.ws.recv(timeout=15))
+        self.frames: list[dict[str, Any]] = []  # the stream (frames with seq), in arrival order
+        self.replies: list[dict[str, Any]] = []  # acks, pongs, errors
+        self._changed = threading.Condition()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        try:
+            for text in self.ws:
+                message = json.loads(text)
+                with self._changed:
+                    (self.frames if "seq" in message else self.replies).append(message)
+                    self._changed.notify_all()
+        except Exception:  # closed: the test decides what that means
+            return
+
+    def send(self, message: dict[str, Any]) -> None:
+        self.ws.send(json.dumps(message))
+
+    def wait(self, kind: str, timeout: float = 60, **fields: Any) -> dict[str, Any]:
+        """The first frame or reply of ``kind`` whose fields match ``fields`` (waiting for it)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                for message in (*self.frames, *self.replies):
+                    if message["type"] == kind and all(message.get(k) == v for k, v in fields.items()):
+                        return message
+                if not self._changed.wait(max(0.0, deadline - time.monotonic())):
+                    raise AssertionError(f"no {kind} {fields} within {timeout} s; got {self.types()}")
+
+    def types(self) -> list[str]:
+        return [frame["type"] for frame in self.frames]
+
+    def close(self) -> None:
+        self.ws.close()
+        self._reader.join(5)

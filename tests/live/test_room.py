@@ -47,7 +47,8 @@ def answer_question(
     client.say(pcm16k)
     client.expect("speech.started")
     if done:
-        time.sleep(len(pcm16k) / 2 / 16_000 / client.speed + 0.3)
+        client.wait_spoken()
+        time.sleep(0.3)  # a little trailing silence, as a person pauses before pressing "done"
         client.send({"type": "answer.done", "question_id": started["question_id"]})
     final = client.expect("transcript.final", timeout=60)
     saved = client.expect("answer.saved", timeout=30)
