@@ -16,6 +16,7 @@ from pydantic import BaseModel, RootModel
 from pydantic.json_schema import models_json_schema
 
 from protocol.messages import PROTOCOL_VERSION, ClientMessage, MonitorEvent, ServerMessage
+from protocol.monitor import MonitorClientMessage, MonitorFrame, MonitorWelcome
 
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
 
@@ -32,10 +33,21 @@ class _MonitorEvent(RootModel[MonitorEvent]):
     """An event a session publishes for the HR monitor (EventBus and monitor socket)."""
 
 
+class _MonitorClientMessage(RootModel[MonitorClientMessage]):
+    """A message from HR's client on the monitor socket."""
+
+
+class _MonitorFrame(RootModel[MonitorFrame]):
+    """A frame of the interview's stream on the monitor socket (``seq``: its position in the stream)."""
+
+
 _ROOTS: dict[str, type[BaseModel]] = {
     "ClientMessage": _ClientMessage,
     "ServerMessage": _ServerMessage,
     "MonitorEvent": _MonitorEvent,
+    "MonitorClientMessage": _MonitorClientMessage,
+    "MonitorFrame": _MonitorFrame,
+    "MonitorWelcome": MonitorWelcome,
 }
 
 

@@ -61,6 +61,7 @@ __all__ = [
     "ServerRtcCandidate",
     "SessionEnd",
     "SessionEnded",
+    "SessionMoved",
     "SessionSettings",
     "SessionState",
     "SettingsUpdate",
@@ -110,6 +111,7 @@ class CloseCode(enum.IntEnum):
     REPLACED = 4009  # a newer connection joined the same session
     UNSUPPORTED_VERSION = 4010  # hello.protocol has another major version
     INVALID_PHASE = 4012  # a valid message that the session does not accept in its current phase
+    MOVED = 4307  # another server instance holds the session: reconnect there (``session.moved``)
     RATE_LIMITED = 4029  # too many messages, or too many live sessions
     INTERNAL = 4500  # the server failed (the message never says how)
 
@@ -449,6 +451,16 @@ class SessionEnded(_Sequenced):
     reason: Literal["candidate_left", "terminated"]
 
 
+class SessionMoved(_Server):
+    """Another server instance holds this session: reconnect to ``url`` (when known) or retry here after
+    ``retry_after_s``. Close 4307 follows."""
+
+    type: Literal["session.moved"] = "session.moved"
+    id: RequestId | None = None
+    url: str | None = None
+    retry_after_s: float = 1.0
+
+
 class Pong(_Server):
     type: Literal["pong"] = "pong"
     id: RequestId | None = None
@@ -490,6 +502,7 @@ ServerMessage = Annotated[
     | AnswerSaved
     | InterviewCompleted
     | SessionEnded
+    | SessionMoved
     | Pong
     | ErrorMessage
     | RtcAnswer
@@ -525,6 +538,7 @@ class QuestionAdded(QuestionInfo, _Sequenced):
 
     type: Literal["question.added"] = "question.added"
     source: Literal["ai", "hr"]
+    added_by: str | None = Field(default=None, description="the HR user who added it (source hr)")
 
 
 MonitorEvent = Annotated[

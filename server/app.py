@@ -25,6 +25,7 @@ from server.api import (
     users,
 )
 from server.config import Settings
+from server.live import monitor as live_monitor
 from server.live import room as live_room
 from server.logs import AccessLogMiddleware, BodyLimitMiddleware, NulGuardMiddleware, configure_logging, log
 from server.services import Services
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     errors.install(app)
     app.include_router(live_room.router)
+    app.include_router(live_monitor.router)
     for module in (
         health,
         auth,

@@ -79,6 +79,11 @@ class Settings(BaseSettings):
     live_heartbeat_s: float = 30.0
     live_record_video: bool = True
     live_max_sessions: int = 50
+    live_owner_ttl_s: float = 10.0
+    instance_url: str | None = None
+    """This instance's own base URL (``http://10.0.0.5:8000``): where a room socket that lands on another
+    instance is sent. Unset: that socket is told to retry until the session is free."""
+    monitor_max_per_session: int = 50
     job_lease_s: float = 300.0
     job_poll_s: float = 1.0
 

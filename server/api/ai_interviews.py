@@ -18,6 +18,7 @@ from server.api.views import iso
 from server.domain import lifecycle
 from server.domain.errors import Forbidden, InvalidInput, NotFound
 from server.jobs.pipeline import media_metrics, transcribe_file
+from server.live.hr import action_view
 from server.speech.delivery import sentiment
 from server.store import candidates, files, interviews
 from server.store.models import Answer, AnswerStatus, Interview, InterviewStatus, Question, Role, utcnow
@@ -458,7 +459,10 @@ async def report(
     interview_id: str, user: CurrentUser, session: DbSession, services: ServicesDep
 ) -> dict[str, Any]:
     interview = await visible_interview(session, user, interview_id)
-    return await report_001(services, session, interview)
+    report = await report_001(services, session, interview)
+    if user.role in (Role.hr, Role.admin):  # HR's notes and actions from the monitor; never the candidate's
+        report["hr_actions"] = [action_view(a) for a in await interviews.hr_actions_of(session, interview.id)]
+    return report
 
 
 @router.get("", response_model=list[InterviewSummary], summary="The caller's own interviews")

@@ -13,6 +13,7 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from server.domain.errors import ServiceUnavailable, UploadRejected
+from server.jobs import announce
 from server.logs import log
 from server.services import Services
 from server.speech import delivery, media
@@ -87,7 +88,8 @@ async def process_answer(services: Services, answer_id: str, worker_id: str) -> 
             ):
                 return
         result = await services.ai.score(score_request(answer, question, interview))
-        await _fenced(services, answer_id, worker_id, job_lease_until=None, **score_columns(result))
+        if await _fenced(services, answer_id, worker_id, job_lease_until=None, **score_columns(result)):
+            await announce.scored(services, answer_id)
     except UploadRejected as exc:
         await _fenced(
             services,

@@ -58,6 +58,19 @@ async def join(services: Services, token: str, interview_id: str) -> Joined:
     return Joined(user.id, interview, questions)
 
 
+async def session_questions(services: Services, interview_id: str) -> Joined:
+    """The interview and its questions, for a session opened on HR's behalf (the caller checked who asks).
+
+    Raises NotFound for an unknown interview.
+    """
+    async with services.db.session() as session:
+        interview = await interviews.get(session, interview_id)
+        if interview is None:
+            raise NotFound("Interview not found")
+        questions = [question_view(q) for q in await interviews.questions_of(session, interview.id)]
+    return Joined(interview.candidate_id, interview, questions)
+
+
 def question_view(question: Any) -> dict[str, Any]:
     return {
         "id": question.id,
@@ -87,6 +100,16 @@ async def mark_completed(services: Services, interview_id: str, index: int) -> N
             interview.status, interview.completed_at = InterviewStatus.completed, utcnow()
             interview.current_question_index, interview.updated_at = index, utcnow()
             session.add(interview)
+
+
+async def mark_ended(services: Services, interview_id: str, index: int) -> None:
+    """Ended early: an interview that had started is completed with what was answered; one that had not
+    (HR ended it before the candidate joined) is cancelled."""
+    await mark_completed(services, interview_id, index)
+    async with services.db.session() as session:
+        await interviews.move_status(
+            session, interview_id, InterviewStatus.scheduled, InterviewStatus.cancelled
+        )
 
 
 async def set_progress(services: Services, interview_id: str, index: int) -> None:
@@ -151,9 +174,10 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 async def add_follow_up(
-    services: Services, interview_id: str, after_question_id: str, text: str
+    services: Services, interview_id: str, after_question_id: str | None, text: str, source: str = "follow_up"
 ) -> dict[str, Any]:
-    """Store an AI follow-up right after the question it follows (source ``follow_up``); returns its view.
+    """Store a follow-up right after the question it follows (``source``: ``follow_up`` for the AI's,
+    ``hr`` for HR's); returns its view. Without that question, it goes last.
 
     Later questions move down one place, so ``order`` stays the order in which questions are asked.
     """
@@ -173,7 +197,7 @@ async def add_follow_up(
             text=text,
             category="follow_up",
             expected_minutes=2,
-            source="follow_up",
+            source=source,
             key_concepts=[],
         )
         session.add(question)

@@ -9,6 +9,9 @@ through the machine's inputs.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import socket as sockets
 import time
 import uuid
 from collections import deque
@@ -19,17 +22,19 @@ from typing import Any
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from protocol.messages import CloseCode, ProtocolError, parse_hello
+from protocol.messages import CloseCode, ProtocolError, SessionMoved, encode, parse_hello
 from server.domain.errors import Forbidden, NotAuthenticated, NotFound, VivaError
+from server.jobs import announce
 from server.live import actions
 from server.live.audio import SAMPLE_RATE, AnswerRecording, VoiceActivity
 from server.live.rtc import RtcIngest, ice_servers
 from server.logs import log
 from server.services import Services
-from server.session import InterviewSession
+from server.session import InterviewSession, InvalidPhase
 from server.session import effects as fx
 from server.session.model import Question, SessionConfig
 from server.speech.stt import Transcript, join_transcripts
+from server.store.channels import commands_channel, events_channel, snapshot_key
 
 router = APIRouter()
 PRE_ROLL_S = 0.5
@@ -39,12 +44,12 @@ MIN_TAIL_BYTES = int(0.3 * BYTES_PER_S)
 SNAPSHOT_TTL_S = 7 * 24 * 3600
 
 
-def snapshot_key(interview_id: str) -> str:
-    return f"live:{interview_id}"
+class SessionElsewhere(Exception):
+    """Another instance holds the interview's live session (its lease in the SessionStore)."""
 
-
-def channel(interview_id: str) -> str:
-    return f"interview:{interview_id}"
+    def __init__(self, owner: str) -> None:
+        super().__init__("the session is held by another instance")
+        self.owner = owner
 
 
 class LiveRoom:
@@ -74,15 +79,48 @@ class LiveRoom:
 
     # ---- running -------------------------------------------------------------------------------------
 
-    def start(self) -> None:
+    def start(self, owner: str, commands_after: int) -> None:
+        """Run the clock (which also keeps ``owner``'s lease on the session) and take HR commands published
+        after ``commands_after`` on the interview's command channel."""
         if self._ticker is None:
-            self._ticker = asyncio.create_task(self._tick_forever(), name=f"live-tick-{self.interview_id}")
+            self._ticker = asyncio.create_task(
+                self._tick_forever(owner), name=f"live-tick-{self.interview_id}"
+            )
+            self.spawn(self._follow_commands(commands_after), f"live-commands-{self.interview_id}")
 
-    async def _tick_forever(self) -> None:
+    async def _tick_forever(self, owner: str) -> None:
+        store, ttl = self.services.store, self.services.settings.live_owner_ttl_s
+        renewed = time.monotonic()
         while True:
             await asyncio.sleep(0.1)
             self.machine.tick()
             await self.pump()
+            if time.monotonic() - renewed >= ttl / 3:
+                renewed = time.monotonic()
+                try:
+                    if await store.claim(snapshot_key(self.interview_id), owner, ttl) != owner:
+                        log.error("live_lease_lost", interview_id=self.interview_id)
+                except Exception as exc:  # the store is down: keep the session going, try again later
+                    log.warning("live_lease_renewal_failed", error_type=type(exc).__name__)
+
+    async def _follow_commands(self, after: int) -> None:
+        channel = commands_channel(self.interview_id)
+        async with contextlib.aclosing(self.services.bus.subscribe(channel, after)) as commands:
+            async for _, command in commands:
+                await self.command(command)
+
+    async def command(self, command: dict[str, Any]) -> None:
+        """Apply an HR command (``add_question`` or ``terminate``) to the session, then pump."""
+        try:
+            if command.get("kind") == "add_question":
+                question = Question.model_validate(command["question"])
+                if all(q.id != question.id for q in self.machine.questions):
+                    self.machine.add_question(question, added_by=command.get("added_by"))
+            elif command.get("kind") == "terminate":
+                self.machine.terminate()
+        except (ValueError, KeyError, InvalidPhase) as exc:
+            log.warning("live_command_refused", kind=command.get("kind"), error_type=type(exc).__name__)
+        await self.pump()
 
     def spawn(self, work: Awaitable[Any], name: str) -> asyncio.Task[Any]:
         task: asyncio.Task[Any] = asyncio.ensure_future(work)
@@ -332,13 +370,16 @@ class LiveRoom:
             await peer.add_candidate(effect.candidate, effect.sdp_mid, effect.sdp_mline_index)
 
     async def _publish(self, effect: fx.Publish) -> None:
-        await self.services.bus.publish(channel(self.interview_id), effect.event.model_dump(mode="json"))
+        event = effect.event.model_dump(mode="json", exclude_none=True)
+        await self.services.bus.publish(events_channel(self.interview_id), event)
 
     async def _complete(self, effect: fx.CompleteInterview) -> None:
         await actions.mark_completed(self.services, self.interview_id, len(self.machine.questions))
+        self.services.jobs.spawn(announce.report_if_ready(self.services, self.interview_id))
 
     async def _end(self, effect: fx.EndInterview) -> None:
-        await actions.mark_completed(self.services, self.interview_id, len(self.machine.answered))
+        await actions.mark_ended(self.services, self.interview_id, len(self.machine.answered))
+        self.services.jobs.spawn(announce.report_if_ready(self.services, self.interview_id))
 
     async def _close(self, effect: fx.Close) -> None:
         socket = self.sockets.pop(effect.connection, None)
@@ -387,11 +428,19 @@ def _when(epoch: float | None) -> datetime | None:
 
 
 class LiveRooms:
-    """The live sessions this instance holds, by interview id."""
+    """The live sessions this instance holds, by interview id.
+
+    Holding a session means holding its lease in the SessionStore (renewed by the room's clock while it is
+    open, released when it closes): with Redis, one instance of many drives each session, and a session
+    whose instance died is free again once its lease runs out.
+    """
 
     def __init__(self, services: Services) -> None:
         self.services = services
         self.rooms: dict[str, LiveRoom] = {}
+        self.instance = services.settings.instance_url or (
+            f"{sockets.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        )
         self._lock = asyncio.Lock()
 
     def config(self) -> SessionConfig:
@@ -403,31 +452,73 @@ class LiveRooms:
             ice_servers=tuple(ice_servers(settings.ice_servers)),
         )
 
-    async def open(self, joined: actions.Joined) -> LiveRoom:
-        """The interview's room: already here, restored from its snapshot, or new."""
+    async def open(self, interview_id: str, voice: str, questions: list[dict[str, Any]]) -> LiveRoom:
+        """The interview's room: already here, restored from its snapshot, or new.
+
+        Raises SessionElsewhere when another instance holds the session, ProtocolError at capacity.
+        """
         async with self._lock:
-            room = self.rooms.get(joined.interview.id)
+            room = self.rooms.get(interview_id)
             if room is not None:
                 return room
             if len(self.rooms) >= self.services.settings.live_max_sessions:
                 raise ProtocolError(
                     CloseCode.RATE_LIMITED, "this server is at capacity; try again shortly", fatal=True
                 )
-            snapshot = await self.services.store.get(snapshot_key(joined.interview.id))
-            if snapshot is not None:
-                machine = InterviewSession.restore(snapshot, config=self.config())
-            else:
-                machine = InterviewSession(
-                    session_id=uuid.uuid4().hex,
-                    interview_id=joined.interview.id,
-                    questions=[Question(**q) for q in joined.questions],
-                    report_url=f"/interviews/{joined.interview.id}/report",
-                    config=self.config(),
-                )
-            room = LiveRoom(self.services, machine, joined.interview.voice)
-            self.rooms[joined.interview.id] = room
-            room.start()
+            after = await self._commands_end(interview_id)
+            await self._claim(interview_id)
+            try:
+                machine = await self._machine(interview_id, questions)
+            except BaseException:
+                await self.services.store.release(snapshot_key(interview_id), self.instance)
+                raise
+            room = LiveRoom(self.services, machine, voice)
+            self.rooms[interview_id] = room
+            room.start(self.instance, after)
             return room
+
+    async def _commands_end(self, interview_id: str) -> int:
+        """The last command already published, so that a room takes only the commands sent after it."""
+        history = await self.services.bus.history(commands_channel(interview_id))
+        return history[-1][0] if history else 0
+
+    async def _claim(self, interview_id: str) -> None:
+        ttl = self.services.settings.live_owner_ttl_s
+        owner = await self.services.store.claim(snapshot_key(interview_id), self.instance, ttl)
+        if owner != self.instance:
+            raise SessionElsewhere(owner)
+
+    async def _machine(self, interview_id: str, questions: list[dict[str, Any]]) -> InterviewSession:
+        snapshot = await self.services.store.get(snapshot_key(interview_id))
+        if snapshot is not None:
+            return InterviewSession.restore(snapshot, config=self.config())
+        return InterviewSession(
+            session_id=uuid.uuid4().hex,
+            interview_id=interview_id,
+            questions=[Question(**q) for q in questions],
+            report_url=f"/interviews/{interview_id}/report",
+            config=self.config(),
+        )
+
+    async def command(self, interview_id: str, command: dict[str, Any]) -> None:
+        """Deliver an HR command to the session wherever it is held: here, on the instance holding it (over
+        the command channel), or, when no instance holds it, in a room opened here for the purpose."""
+        room = self.rooms.get(interview_id)
+        if room is not None:
+            await room.command(command)
+            return
+        owner = await self.services.store.owner(snapshot_key(interview_id))
+        if owner is not None and owner != self.instance:
+            await self.services.bus.publish(commands_channel(interview_id), command)
+            return
+        joined = await actions.session_questions(self.services, interview_id)
+        try:
+            room = await self.open(interview_id, joined.interview.voice, joined.questions)
+        except SessionElsewhere:
+            await self.services.bus.publish(commands_channel(interview_id), command)
+            return
+        await room.command(command)
+        await self.release(room)
 
     async def release(self, room: LiveRoom) -> None:
         if room.sockets:
@@ -436,10 +527,12 @@ class LiveRooms:
             if self.rooms.get(room.interview_id) is room and not room.sockets:
                 del self.rooms[room.interview_id]
                 await room.close()
+                await self.services.store.release(snapshot_key(room.interview_id), self.instance)
 
     async def close(self) -> None:
         for room in list(self.rooms.values()):
             await room.close()
+            await self.services.store.release(snapshot_key(room.interview_id), self.instance)
         self.rooms.clear()
 
 
@@ -458,7 +551,10 @@ async def room_socket(websocket: WebSocket, interview_id: str) -> None:
         text = await asyncio.wait_for(websocket.receive_text(), services.settings.live_hello_timeout_s)
         hello = parse_hello(text)
         joined = await actions.join(services, hello.token, interview_id)
-        room = await services.live.open(joined)
+        room = await services.live.open(interview_id, joined.interview.voice, joined.questions)
+    except SessionElsewhere as exc:
+        await _moved(websocket, exc.owner, interview_id, hello.id)
+        return
     except TimeoutError:
         await websocket.close(CloseCode.TIMEOUT, "no hello")
         return
@@ -481,6 +577,15 @@ async def room_socket(websocket: WebSocket, interview_id: str) -> None:
         room.machine.disconnected(connection)
         await room.pump()
         await services.live.release(room)
+
+
+async def _moved(websocket: WebSocket, owner: str, interview_id: str, request_id: str | None) -> None:
+    """Tell the client which instance holds the session (when it has a URL), then close with 4307."""
+    url = None
+    if owner.startswith(("http://", "https://")):
+        url = "ws" + owner.removeprefix("http").rstrip("/") + f"/ws/interviews/{interview_id}"
+    await websocket.send_text(encode(SessionMoved(id=request_id, url=url)))
+    await websocket.close(int(CloseCode.MOVED), "the session is held by another instance")
 
 
 async def _serve(room: LiveRoom, connection: int, websocket: WebSocket) -> None:

@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
+from pydantic import ValidationError
+
 from protocol.messages import (
     AnswerDone,
     AnswerSaved,
@@ -204,6 +206,11 @@ class InterviewSession:
     @property
     def questions(self) -> tuple[Question, ...]:
         return tuple(self._questions)
+
+    @property
+    def current(self) -> Question | None:
+        """The question being asked or answered now (or next, between questions); None when none is left."""
+        return self._questions[self._index] if self._index < len(self._questions) else None
 
     @property
     def answered(self) -> dict[str, str]:
@@ -469,12 +476,12 @@ class InterviewSession:
         self._maybe_advance()
 
     @_input
-    def add_question(self, question: Question) -> None:
+    def add_question(self, question: Question, added_by: str | None = None) -> None:
         """HR adds a question, asked right after the current one. Raises InvalidPhase once the interview
         is over, ValueError if its id is already used."""
         if self._phase in _TERMINAL:
             raise InvalidPhase(self._phase, "add_question")
-        self._insert(question, "hr")
+        self._insert(question, "hr", added_by)
 
     @_input
     def terminate(self) -> None:
@@ -648,7 +655,7 @@ class InterviewSession:
             self._enter(Phase.lobby)
 
     def _welcome(self, hello: Hello) -> Welcome:
-        current = self._questions[self._index] if self._index < len(self._questions) else None
+        current = self.current
         state = SessionState(
             question=None if current is None else self._info(current),
             answered=list(self._answered),
@@ -689,16 +696,7 @@ class InterviewSession:
     # ------------------------------------------------------------------ questions
 
     def _info(self, question: Question) -> QuestionInfo:
-        return QuestionInfo(
-            question_id=question.id,
-            number=self._questions.index(question) + 1,
-            total=len(self._questions),
-            text=question.text,
-            category=question.category,
-            expected_minutes=question.expected_minutes,
-            is_follow_up=question.follow_up_of is not None,
-            follow_up_of=question.follow_up_of,
-        )
+        return question_info(question, self._questions.index(question) + 1, len(self._questions))
 
     def _question(self, question_id: str) -> Question:
         return next(question for question in self._questions if question.id == question_id)
@@ -709,13 +707,14 @@ class InterviewSession:
                 CloseCode.NOT_FOUND, "no such question in this interview", request_id=request_id
             )
 
-    def _insert(self, question: Question, source: Literal["ai", "hr"]) -> None:
+    def _insert(self, question: Question, source: Literal["ai", "hr"], added_by: str | None = None) -> None:
         """Insert ``question`` right after the current one and tell the monitors."""
         if any(existing.id == question.id for existing in self._questions):
             raise ValueError(f"question id {question.id!r} is already in the session")
         self._questions.insert(min(self._index + 1, len(self._questions)), question)
         info = self._info(question)
-        self._publish(QuestionAdded(seq=self._next_seq(), source=source, **info.model_dump()))
+        event = QuestionAdded(seq=self._next_seq(), source=source, added_by=added_by, **info.model_dump())
+        self._publish(event)
 
     def _next_question(self) -> None:
         """Go on with the question at ``_index``: ask it, or wait for the client or its media, or finish."""
@@ -851,12 +850,14 @@ class InterviewSession:
         )
 
     def _maybe_request_follow_up(self, pending: PendingAnswer) -> None:
-        """Ask the engine for a follow-up, while the budget lasts, to an answer that is not one itself."""
+        """Ask the engine for a follow-up, while the budget lasts, to an answer that is not one itself and
+        that HR has not already followed up."""
         question = self._question(pending.question_id)
         if (
             self._phase is not Phase.thinking
             or self._follow_ups_used >= self.config.max_follow_ups
             or question.follow_up_of is not None
+            or any(other.follow_up_of == question.id for other in self._questions)
             or not pending.text.strip()
         ):
             return
@@ -943,3 +944,43 @@ class InterviewSession:
             logger.info("session %s: no follow-up in time for %s", self.session_id, pending.question_id)
             pending.follow_up = "done"
             self._maybe_advance()
+
+
+def question_info(question: Question, number: int, total: int) -> QuestionInfo:
+    """A question as clients show it: its 1-based ``number`` among ``total``."""
+    return QuestionInfo(
+        question_id=question.id,
+        number=number,
+        total=total,
+        text=question.text,
+        category=question.category,
+        expected_minutes=question.expected_minutes,
+        is_follow_up=question.follow_up_of is not None,
+        follow_up_of=question.follow_up_of,
+    )
+
+
+@dataclass(frozen=True)
+class SnapshotView:
+    """What a snapshot says about a session, read without restoring it (no recovery, no outputs)."""
+
+    phase: Phase
+    questions: list[QuestionInfo]
+    current: QuestionInfo | None
+    answered: list[str]
+
+
+def view_snapshot(snapshot: Mapping[str, Any]) -> SnapshotView:
+    """Read a :meth:`InterviewSession.snapshot` for display. Raises ValueError when it is malformed."""
+    try:
+        questions = [Question.model_validate(q) for q in snapshot["questions"]]
+        infos = [question_info(q, n, len(questions)) for n, q in enumerate(questions, 1)]
+        index = int(snapshot["index"])
+        return SnapshotView(
+            phase=Phase(snapshot["phase"]),
+            questions=infos,
+            current=infos[index] if 0 <= index < len(infos) else None,
+            answered=list(snapshot["answered"]),
+        )
+    except (KeyError, TypeError, ValidationError) as exc:
+        raise ValueError("malformed session snapshot") from exc

@@ -9,7 +9,17 @@ from sqlalchemy import delete, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.store.models import Answer, Candidate, CvStatus, Evaluation, Interview, Question, User, utcnow
+from server.store.models import (
+    Answer,
+    Candidate,
+    CvStatus,
+    Evaluation,
+    HrAction,
+    Interview,
+    Question,
+    User,
+    utcnow,
+)
 
 
 async def get(session: AsyncSession, interview_id: str) -> Interview | None:
@@ -39,7 +49,7 @@ async def with_people(
 
 async def delete_cascade(session: AsyncSession, interview: Interview) -> None:
     """Delete an interview with its answers, questions and evaluation (in the caller's transaction)."""
-    for table in (Answer, Question, Evaluation):
+    for table in (HrAction, Answer, Question, Evaluation):
         await session.exec(delete(table).where(col(table.interview_id) == interview.id))
     await session.delete(interview)
     await session.flush()
@@ -48,6 +58,14 @@ async def delete_cascade(session: AsyncSession, interview: Interview) -> None:
 async def questions_of(session: AsyncSession, interview_id: str) -> Sequence[Question]:
     rows = await session.exec(
         select(Question).where(Question.interview_id == interview_id).order_by(col(Question.order))
+    )
+    return rows.all()
+
+
+async def hr_actions_of(session: AsyncSession, interview_id: str) -> Sequence[HrAction]:
+    """What HR did from the monitor, oldest first."""
+    rows = await session.exec(
+        select(HrAction).where(HrAction.interview_id == interview_id).order_by(col(HrAction.created_at))
     )
     return rows.all()
 

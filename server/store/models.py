@@ -222,6 +222,21 @@ class Evaluation(SQLModel, table=True):
     updated_at: datetime = _ts()
 
 
+class HrAction(SQLModel, table=True):
+    """What HR did from the live monitor: a private note, an added question, or ending the interview."""
+
+    __tablename__ = "hr_actions"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    interview_id: str = Field(foreign_key="interviews.id", index=True, max_length=36)
+    kind: str = Field(max_length=16)  # note | follow_up | end
+    question_id: str | None = Field(default=None, max_length=36)
+    text: str = Field(default="", sa_type=Text)
+    actor_id: str = Field(max_length=36)
+    actor_name: str = Field(max_length=200)
+    created_at: datetime = _ts()
+
+
 RATING_FIELDS = ("appearance", "knowledge", "confidence", "attitude", "communication")
 
 from server.store import tracking_models as tracking_models  # noqa: E402  (registers seed 003 tables)

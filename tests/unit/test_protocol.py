@@ -13,6 +13,7 @@ import pytest
 from pydantic import BaseModel
 
 from protocol import gen_schema
+from protocol.monitor import MonitorClientMessage, MonitorFrame
 from protocol.messages import (
     MAX_MESSAGE_CHARS,
     PROTOCOL,
@@ -238,6 +239,7 @@ def test_close_codes_live_in_one_enum_in_the_4000_range() -> None:
 def test_the_readme_documents_every_type_and_code() -> None:
     """protocol/README.md names every message type, every close code and every phase."""
     types = type_names(ClientMessage) + type_names(ServerMessage) + type_names(MonitorEvent)
+    types += type_names(MonitorClientMessage) + type_names(MonitorFrame) + ["monitor.welcome", "monitor.ack"]
     missing = [name for name in types if f"`{name}`" not in README]
     missing += [str(code.value) for code in CloseCode if not re.search(rf"\b{code.value}\b", README)]
     missing += [phase.value for phase in Phase if phase.value not in README]

@@ -1,0 +1,151 @@
+"""The HR monitor socket ``/ws/monitor/{id}``: the interview's state on joining, then its event stream
+(history replayed from the EventBus, then live, from whichever instance publishes), and HR's actions.
+
+A monitor that stops reading only slows its own forwarding task: events stay in the EventBus (bounded
+per channel), never in a per-socket queue, so a slow consumer cannot grow the server's memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections import Counter
+from typing import Any
+
+from fastapi import APIRouter, WebSocket
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+
+from protocol.messages import CloseCode, ErrorMessage, Hello, Ping, Pong, ProtocolError, encode, parse_hello
+from protocol.monitor import (
+    MonitorAck,
+    MonitorClientMessage,
+    MonitorEnd,
+    MonitorFollowUp,
+    MonitorNote,
+    MonitorWelcome,
+    parse_monitor_message,
+)
+from server.domain.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound, VivaError
+from server.live import hr
+from server.logs import log
+from server.services import Services
+from server.store.channels import events_channel
+
+router = APIRouter()
+_watching: Counter[str] = Counter()
+
+_CLOSE_FOR = {
+    NotAuthenticated: CloseCode.UNAUTHORIZED,
+    NotFound: CloseCode.NOT_FOUND,
+    Forbidden: CloseCode.FORBIDDEN,
+    InvalidInput: CloseCode.INVALID_PHASE,
+}
+
+
+@router.websocket("/ws/monitor/{interview_id}")
+async def monitor_socket(websocket: WebSocket, interview_id: str) -> None:
+    services: Services = websocket.app.state.services
+    await websocket.accept()
+    try:
+        text = await asyncio.wait_for(websocket.receive_text(), services.settings.live_hello_timeout_s)
+        hello = parse_hello(text)
+        watcher = await hr.watch(services, hello.token, interview_id)
+        if _watching[interview_id] >= services.settings.monitor_max_per_session:
+            raise ProtocolError(CloseCode.RATE_LIMITED, "too many monitors on this interview", fatal=True)
+        state = await hr.monitor_state(services, interview_id)
+    except TimeoutError:
+        await websocket.close(CloseCode.TIMEOUT, "no hello")
+        return
+    except ProtocolError as exc:
+        await websocket.close(int(exc.code), exc.message[:120])
+        return
+    except VivaError as exc:
+        await websocket.close(int(_CLOSE_FOR.get(type(exc), CloseCode.FORBIDDEN)), exc.public_message[:120])
+        return
+    except (WebSocketDisconnect, RuntimeError):
+        return
+    after = hello.last_seq or 0
+    welcome = MonitorWelcome(id=hello.id, interview_id=interview_id, from_seq=after, state=state)
+    _watching[interview_id] += 1
+    try:
+        await websocket.send_text(encode(welcome))
+        await _watch(services, websocket, watcher, after)
+    except (WebSocketDisconnect, RuntimeError, OSError):
+        pass
+    finally:
+        _watching[interview_id] -= 1
+        if _watching[interview_id] <= 0:
+            del _watching[interview_id]
+
+
+async def _watch(services: Services, websocket: WebSocket, watcher: hr.Watcher, after: int) -> None:
+    """Forward the stream and take HR's messages until either side stops (one sender at a time)."""
+    lock = asyncio.Lock()
+    forward = asyncio.create_task(_forward(services, websocket, watcher.interview_id, after, lock))
+    try:
+        await _receive(services, websocket, watcher, lock)
+    finally:
+        forward.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await forward
+
+
+async def _forward(
+    services: Services, websocket: WebSocket, interview_id: str, after: int, lock: asyncio.Lock
+) -> None:
+    """Every event of the interview with ``seq`` greater than ``after``: history, then live."""
+    channel = events_channel(interview_id)
+    async with contextlib.aclosing(services.bus.subscribe(channel, after)) as events:
+        async for seq, event in events:
+            async with lock:
+                await websocket.send_text(json.dumps({**event, "seq": seq}, separators=(",", ":")))
+
+
+async def _receive(services: Services, websocket: WebSocket, watcher: hr.Watcher, lock: asyncio.Lock) -> None:
+    while websocket.application_state == WebSocketState.CONNECTED:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        if message.get("text") is None:
+            reply: Any = ErrorMessage(code=CloseCode.BAD_MESSAGE, message="binary frames are not accepted")
+            async with lock:
+                await _send(websocket, reply)
+            continue
+        try:
+            reply = await _handle(services, watcher, parse_monitor_message(message["text"]))
+        except ProtocolError as exc:
+            reply = ErrorMessage(id=exc.request_id, code=int(exc.code), message=exc.message)
+        async with lock:
+            await _send(websocket, reply)
+
+
+async def _handle(services: Services, watcher: hr.Watcher, message: MonitorClientMessage) -> Any:
+    """One client message → its reply (an ack, a pong or an error)."""
+    try:
+        if isinstance(message, Ping):
+            return Pong(id=message.id)
+        if isinstance(message, MonitorFollowUp):
+            action_id, question_id = await hr.follow_up(services, watcher, message.text)
+            return MonitorAck(id=message.id, action="follow_up", action_id=action_id, question_id=question_id)
+        if isinstance(message, MonitorNote):
+            action_id = await hr.note(services, watcher, message.text, message.question_id)
+            return MonitorAck(id=message.id, action="note", action_id=action_id)
+        if isinstance(message, MonitorEnd):
+            action_id = await hr.end(services, watcher, message.reason)
+            return MonitorAck(id=message.id, action="end", action_id=action_id)
+    except VivaError as exc:
+        code = _CLOSE_FOR.get(type(exc), CloseCode.BAD_MESSAGE)
+        return ErrorMessage(id=message.id, code=int(code), message=exc.public_message)
+    except Exception as exc:
+        log.error("monitor_action_failed", kind=message.type, error_type=type(exc).__name__)
+        return ErrorMessage(
+            id=message.id, code=int(CloseCode.INTERNAL), message="the action failed; try again"
+        )
+    what = "hello was already received" if isinstance(message, Hello) else f"{message.type} is not supported"
+    return ErrorMessage(id=message.id, code=int(CloseCode.BAD_MESSAGE), message=what)
+
+
+async def _send(websocket: WebSocket, message: Any) -> None:
+    if websocket.application_state == WebSocketState.CONNECTED:
+        await websocket.send_text(encode(message))
