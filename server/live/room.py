@@ -104,10 +104,18 @@ class LiveRoom:
                     log.warning("live_lease_renewal_failed", error_type=type(exc).__name__)
 
     async def _follow_commands(self, after: int) -> None:
+        """Apply the commands published for this session; if the bus fails, follow again from the last one."""
         channel = commands_channel(self.interview_id)
-        async with contextlib.aclosing(self.services.bus.subscribe(channel, after)) as commands:
-            async for _, command in commands:
-                await self.command(command)
+        while True:
+            try:
+                async with contextlib.aclosing(self.services.bus.subscribe(channel, after)) as commands:
+                    async for seq, command in commands:
+                        after = seq
+                        await self.command(command)
+                return  # the bus was closed
+            except Exception as exc:
+                log.warning("live_commands_interrupted", error_type=type(exc).__name__)
+                await asyncio.sleep(1.0)
 
     async def command(self, command: dict[str, Any]) -> None:
         """Apply an HR command (``add_question`` or ``terminate``) to the session, then pump."""

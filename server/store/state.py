@@ -562,7 +562,7 @@ class RedisEventBus(EventBus):
                 if not task.done():
                     task.cancel()
                     await asyncio.wait([task])
-            if task.cancelled():
+            if task.cancelled() or self._closing:  # redis-py may turn close()'s cancel into an error
                 return
             for item in task.result():
                 yield item

@@ -13,7 +13,6 @@ import pytest
 from pydantic import BaseModel
 
 from protocol import gen_schema
-from protocol.monitor import MonitorClientMessage, MonitorFrame
 from protocol.messages import (
     MAX_MESSAGE_CHARS,
     PROTOCOL,
@@ -43,6 +42,7 @@ from protocol.messages import (
     parse_monitor_event,
     parse_server_message,
 )
+from protocol.monitor import MonitorClientMessage, MonitorFrame
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "protocol" / "README.md").read_text(encoding="utf-8")

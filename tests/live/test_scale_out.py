@@ -1,0 +1,232 @@
+"""Two instances on one Redis and one PostgreSQL: a candidate on A, HR watching and acting from B, then A
+is killed mid-answer and the candidate finishes on B with nothing stored lost or doubled."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg  # noqa: F401  (PostgreSQL driver: the test needs it installed)
+import httpx
+import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+
+from tests.conftest import make_settings
+from tests.live.client import Candidate, Monitor, to_16k
+from tests.live.test_monitor import FOLLOW_UP, assert_contiguous, monitor_url, room_url, token_of
+from tests.live.test_room import QUESTIONS, SECOND, answer_question
+from tests.media import ANSWER_TEXT, speech, word_error_rate
+from tests.support import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    REDIS_URL,
+    Api,
+    live_server,
+    redis_reachable,
+    unavailable,
+)
+
+pytestmark = [pytest.mark.redis, pytest.mark.postgres]
+SECRET = "scale-out-test-secret-key-shared-by-every-instance"
+OWNER_TTL_S = 3.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def instance_env(database_url: str, prefix: str, data_dir: Path, port: int) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": REDIS_URL,
+        "VIVA_REDIS_PREFIX": prefix,
+        "VIVA_SECRET_KEY": SECRET,
+        "VIVA_DATA_DIR": str(data_dir),
+        "VIVA_ADMIN_EMAIL": ADMIN_EMAIL,
+        "VIVA_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "VIVA_INSTANCE_URL": f"http://127.0.0.1:{port}",
+        "VIVA_LIVE_OWNER_TTL_S": str(OWNER_TTL_S),
+        "VIVA_JOB_LEASE_S": "10",
+        "VIVA_TTS_PREFETCH": "false",
+        "VIVA_LOG_LEVEL": "WARNING",
+    }
+
+
+def start_instance(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+    """``python -m server serve`` as its own process (so that the test can kill it), once it is ready."""
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "server", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log.read_text()[-2000:]
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    process.kill()
+    raise AssertionError("instance A did not become ready: " + log.read_text()[-2000:])
+
+
+@pytest.fixture
+def shared_database(pg_template: str | None) -> Iterator[str]:
+    from tests.support import create_pg_database, drop_pg_database
+
+    if pg_template is None:
+        unavailable("PostgreSQL", "127.0.0.1:5432")
+    if not redis_reachable():
+        unavailable("Redis", REDIS_URL)
+    url = create_pg_database(template=pg_template)
+    try:
+        yield url
+    finally:
+        drop_pg_database(url)
+
+
+def rejoin(url: str, token: str, last_seq: int, within_s: float = 30) -> tuple[Candidate, dict[str, Any]]:
+    """Reconnect with resume until an instance takes the session (moved/refused answers are retried)."""
+    deadline, refusals = time.monotonic() + within_s, []
+    while time.monotonic() < deadline:
+        client = Candidate(url, token)
+        client.send(
+            {"type": "hello", "token": token, "protocol": "1.0", "resume": True, "last_seq": last_seq}
+        )
+        try:
+            reply = client.next_message(10)
+            if reply["type"] == "welcome":
+                return client, reply
+            refusals.append(reply["type"])
+        except ConnectionClosed as closed:
+            refusals.append(str(closed.rcvd.code if closed.rcvd else None))
+        client.ws.close()
+        time.sleep(0.5)
+    raise AssertionError(f"no instance took the session: {refusals}")
+
+
+def test_candidate_on_a_hr_on_b_then_a_dies(tmp_path: Path, shared_database: str) -> None:
+    """B's monitor sees every event of A's session in order and without gaps; HR's follow-up from B is
+    asked next on A; a socket that reaches B is sent to A; when A is killed mid-answer the candidate
+    resumes on B and completes; late and resuming monitors replay history; the database holds exactly
+    one answer per question, the follow-up and HR's action included."""
+    prefix = f"viva-test-{uuid.uuid4().hex[:8]}:"
+    data_dir = tmp_path / "data"
+    port_a = free_port()
+    instance_a = start_instance(
+        instance_env(shared_database, prefix, data_dir, port_a), port_a, tmp_path / "a.log"
+    )
+    base_a = f"http://127.0.0.1:{port_a}"
+    settings_b = make_settings(
+        tmp_path,
+        shared_database,
+        redis_url=REDIS_URL,
+        redis_prefix=prefix,
+        secret_key=SECRET,
+        live_owner_ttl_s=OWNER_TTL_S,
+        job_lease_s=10,
+    )
+    pcm, rate = speech()
+    second_pcm, second_rate = speech(SECOND)
+    audio, second_audio = to_16k(pcm, rate), to_16k(second_pcm, second_rate)
+    try:
+        with live_server(settings_b) as b, httpx.Client(base_url=b.base_url, timeout=30) as http:
+            api = Api(http, b)
+            hr = api.make_user("hr", name="Hana Recruiter")
+            candidate_headers = api.register(email=f"scale-{uuid.uuid4().hex[:8]}@test.example")
+            me = http.get("/auth/me", headers=candidate_headers).json()
+            scheduled = http.post(
+                "/api/v1/interview/schedule",
+                headers=hr["headers"],
+                json={"candidate_id": me["id"], "job_title": "Backend Engineer", "questions": QUESTIONS},
+            )
+            assert scheduled.status_code == 201, scheduled.text
+            interview_id, token = scheduled.json()["id"], token_of(candidate_headers)
+            monitor = Monitor(monitor_url(b.base_url, interview_id), token_of(hr["headers"]))
+
+            client = Candidate(room_url(base_a, interview_id), token)
+            client.hello()
+            client.start_audio()
+            first = client.expect("question.started")
+            monitor.send({"type": "monitor.follow_up", "id": "f1", "text": FOLLOW_UP})
+            follow_up_id = monitor.wait("monitor.ack", id="f1")["question_id"]
+            monitor.wait("question.added", question_id=follow_up_id)
+            final = answer_question(client, first, audio, done=True)
+            assert word_error_rate(ANSWER_TEXT, final["text"]) < 0.35
+            asked = client.expect("question.started")
+            assert asked["question_id"] == follow_up_id and asked["text"] == FOLLOW_UP
+
+            with connect(room_url(b.base_url, interview_id), open_timeout=10) as elsewhere:
+                elsewhere.send(json.dumps({"type": "hello", "token": token, "protocol": "1.0"}))
+                moved = json.loads(elsewhere.recv(timeout=10))
+                assert moved["type"] == "session.moved"
+                assert moved["url"] == room_url(base_a, interview_id)
+                with pytest.raises(ConnectionClosed) as closed:
+                    elsewhere.recv(timeout=10)
+                assert closed.value.rcvd is not None and closed.value.rcvd.code == 4307
+
+            client.expect("question.audio.end")
+            client.send({"type": "playback.ended", "question_id": follow_up_id})
+            client.expect("listening")
+            client.say(second_audio)
+            client.expect("speech.started")
+            last_seq = max(m["seq"] for m in client.messages if "seq" in m)
+            instance_a.send_signal(signal.SIGKILL)
+            instance_a.wait(10)
+            client.close()
+
+            client, welcome = rejoin(room_url(b.base_url, interview_id), token, last_seq)
+            assert welcome["resumed"] is True and first["question_id"] in welcome["state"]["answered"]
+            client.start_audio()
+            spoken: dict[str, bytes] = {follow_up_id: second_audio}
+            asked_on_b = []
+            while (message := client.expect_any(("question.started", "interview.completed")))["type"] == (
+                "question.started"
+            ):
+                asked_on_b.append(message["question_id"])
+                answer_question(client, message, spoken.get(message["question_id"], second_audio), done=True)
+            client.close()
+            assert asked_on_b[0] == follow_up_id, "the question A was asking is asked again on B"
+            assert first["question_id"] not in asked_on_b
+
+            report = monitor.wait("report.ready", timeout=90)
+            assert report["decision"] in ("HIRE", "BORDERLINE", "REJECT")
+            assert_contiguous(monitor.frames)
+            started = [f["question_id"] for f in monitor.frames if f["type"] == "question.started"]
+            assert started == [first["question_id"], follow_up_id, *asked_on_b]
+            late = Monitor(monitor_url(b.base_url, interview_id), token_of(hr["headers"]))
+            late.wait("report.ready")
+            assert late.frames == monitor.frames[: len(late.frames)]
+            cut = monitor.frames[10]["seq"]
+            resumed = Monitor(monitor_url(b.base_url, interview_id), token_of(hr["headers"]), last_seq=cut)
+            resumed.wait("report.ready")
+            assert resumed.frames == monitor.frames[11 : 11 + len(resumed.frames)]
+            for watcher in (monitor, late, resumed):
+                watcher.close()
+
+            full = http.get(f"/interviews/{interview_id}/report", headers=hr["headers"]).json()
+            assert [a["kind"] for a in full["hr_actions"]] == ["follow_up"]
+            answered = [q["question_id"] for q in full["questions"]]
+            assert sorted(answered) == sorted({first["question_id"], follow_up_id, *asked_on_b})
+    finally:
+        if instance_a.poll() is None:
+            instance_a.kill()
+            instance_a.wait(10)
