@@ -126,7 +126,7 @@ class SubmitIn(AnswerSubmit):
 
 class BulkSubmitIn(BaseModel):
     interview_id: Annotated[str, Field(min_length=1, max_length=64)]
-    answers: Annotated[list[AnswerSubmit], Field(min_length=1, max_length=50)]
+    answers: Annotated[list[AnswerSubmit], Field(max_length=50)]
 
 
 class AnswerOut(BaseModel):
@@ -421,13 +421,21 @@ async def _store_answer(session: AsyncSession, interview: Interview, item: Answe
     return answer
 
 
-async def _answerable(session: AsyncSession, user: User, interview_id: str) -> Interview:
+async def _answerable(
+    session: AsyncSession, user: User, interview_id: str, *, final_submit: bool = False
+) -> Interview:
+    """The candidate's own interview, open for answers (scheduled → in progress on the first answer).
+
+    The final submit (``submit-all``) also accepts an interview that the last single response completed,
+    so a front end that submits each answer and then presses "submit all" gets no error.
+    """
     if user.role != Role.candidate:
         raise Forbidden("Only candidates submit responses")
     interview = await _own(session, user, interview_id)
     if not is_participant(user, interview):
         raise Forbidden("You may only answer your own interviews")
-    if interview.status not in (S.scheduled, S.in_progress):
+    open_statuses = {S.scheduled, S.in_progress} | ({S.completed} if final_submit else set())
+    if interview.status not in open_statuses:
         raise InvalidInput(
             "This interview is not open for answers",
             details={"status": [lifecycle.STATUS_000[interview.status]]},
@@ -437,13 +445,32 @@ async def _answerable(session: AsyncSession, user: User, interview_id: str) -> I
     return interview
 
 
-@router.post("/submit-response", response_model=AnswerOut, summary="Submit one answer (candidate)")
+def _complete(interview: Interview) -> None:
+    if interview.status != S.completed:
+        interview.status, interview.completed_at = S.completed, utcnow()
+    interview.updated_at = utcnow()
+
+
+async def _all_answered(session: AsyncSession, interview: Interview) -> bool:
+    await session.flush()
+    questions = await interviews.questions_of(session, interview.id)
+    answered = {a.question_id for a in await interviews.answers_of(session, interview.id)}
+    return bool(questions) and all(q.id in answered for q in questions)
+
+
+@router.post(
+    "/submit-response",
+    response_model=AnswerOut,
+    summary="Submit one answer (candidate); the interview completes once every question is answered",
+)
 async def submit_response(
     body: SubmitIn, user: CurrentUser, session: DbSession, services: ServicesDep
 ) -> AnswerOut:
     interview = await _answerable(session, user, body.interview_id)
     answer = await _store_answer(session, interview, body)
     interview.updated_at = utcnow()
+    if await _all_answered(session, interview):
+        _complete(interview)
     session.add(interview)
     await session.commit()
     if answer.text or answer.code:
@@ -457,14 +484,16 @@ async def submit_response(
 async def submit_all(
     body: BulkSubmitIn, user: CurrentUser, session: DbSession, services: ServicesDep
 ) -> SubmittedAll:
-    interview = await _answerable(session, user, body.interview_id)
+    interview = await _answerable(session, user, body.interview_id, final_submit=True)
     ids = [item.question_id for item in body.answers]
     if len(set(ids)) != len(ids):
         raise InvalidInput(
             "Each question may be answered once", details={"answers": ["Duplicate question_id"]}
         )
     stored = [await _store_answer(session, interview, item) for item in body.answers]
-    interview.status, interview.completed_at, interview.updated_at = S.completed, utcnow(), utcnow()
+    if not stored and not await interviews.answers_of(session, interview.id):
+        raise InvalidInput("No answers were submitted", details={"answers": ["Submit at least one answer"]})
+    _complete(interview)
     session.add(interview)
     await session.commit()
     for answer in stored:

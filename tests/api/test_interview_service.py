@@ -248,3 +248,35 @@ def test_bad_input(api: Api, people: dict[str, Any]) -> None:
         api.client.post(f"{BASE}/{interview['id']}/results", headers=h, json={"hr_score": 9}).status_code
         == 422
     )
+
+
+def test_last_single_response_completes(api: Api, people: dict[str, Any]) -> None:
+    """Answering every question one by one completes the interview (seed 002); the final submit-all
+    that a front end sends after that still succeeds, and results are then open."""
+    interview = schedule(api, people, num_questions=2)
+    me, interview_id = people["candidate"], interview["id"]
+    for question in interview["questions"]:
+        assert api.client.get(f"{BASE}/results/{interview_id}", headers=me).status_code == 400
+        answer = {"interview_id": interview_id, "question_id": question["id"], "answer_text": ANSWER}
+        assert api.client.post(f"{BASE}/submit-response", headers=me, json=answer).status_code == 200
+    detail = api.client.get(f"{BASE}/{interview_id}", headers=me).json()
+    assert detail["status"] == "completed" and detail["completed_at"]
+    final = api.client.post(
+        f"{BASE}/submit-all", headers=me, json={"interview_id": interview_id, "answers": []}
+    )
+    assert final.status_code == 200 and final.json()["status"] == "completed"
+    assert api.client.get(f"{BASE}/results/{interview_id}", headers=me).status_code == 200
+    late = {
+        "interview_id": interview_id,
+        "question_id": interview["questions"][0]["id"],
+        "answer_text": ANSWER,
+    }
+    assert api.client.post(f"{BASE}/submit-response", headers=me, json=late).status_code == 400
+
+
+def test_submit_all_needs_some_answer(api: Api, people: dict[str, Any]) -> None:
+    """An empty submit-all with nothing answered is a 400 and leaves the interview open."""
+    interview = schedule(api, people, num_questions=2)
+    empty = {"interview_id": interview["id"], "answers": []}
+    assert api.client.post(f"{BASE}/submit-all", headers=people["candidate"], json=empty).status_code == 400
+    assert api.client.get(f"{BASE}/{interview['id']}", headers=people["hr"]).json()["status"] == "scheduled"
