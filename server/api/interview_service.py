@@ -7,7 +7,6 @@ Scores are shown on the family's 0–5 scale (DESIGN.md: stored 0–100, "the 00
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -17,7 +16,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from server.ai.base import Category, Difficulty, PlannedQuestion, PlanRequest
 from server.api.access import is_participant, visible_interview
 from server.api.deps import CurrentUser, DbSession, ServicesDep, StaffUser
-from server.api.views import iso
+from server.api.pagination import Skip
+from server.api.views import Moment, iso
 from server.domain import lifecycle
 from server.domain import report as rules
 from server.domain.errors import Forbidden, InvalidInput, NotFound
@@ -84,7 +84,7 @@ class ScheduleIn(BaseModel):
     tech_stack: Annotated[list[Annotated[str, Field(min_length=1, max_length=60)]], Field(max_length=30)] = []
     num_questions: Annotated[int, Field(ge=lifecycle.MIN_QUESTIONS, le=lifecycle.MAX_QUESTIONS)] = 5
     scheduled_by_id: str | None = Field(default=None, description="Ignored: the signed-in HR/admin schedules")
-    scheduled_at: datetime | None = None
+    scheduled_at: Moment | None = None
     questions: Annotated[list[QuestionIn] | None, Field(min_length=1, max_length=20)] = Field(
         default=None, description="Explicit questions; replaces AI generation"
     )
@@ -321,7 +321,7 @@ async def schedule(
         job_role_id=candidate.job_role_id,
         resume_path=candidate.resume_path,
         resume_text=candidate.resume_text,
-        scheduled_at=when if when.tzinfo else when.replace(tzinfo=UTC),
+        scheduled_at=when,
         status=S.created,
     )
     session.add(interview)
@@ -374,9 +374,9 @@ async def all_interviews(
     status: Status000 | None = None,
     candidate_id: Annotated[str | None, Query(max_length=64)] = None,
     hr_id: Annotated[str | None, Query(max_length=64, description="Who scheduled it")] = None,
-    date_from: datetime | None = None,
-    date_to: datetime | None = None,
-    skip: Annotated[int, Query(ge=0)] = 0,
+    date_from: Moment | None = None,
+    date_to: Moment | None = None,
+    skip: Skip = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[InterviewOut]:
     rows = await interviews.search(

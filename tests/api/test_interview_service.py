@@ -280,3 +280,21 @@ def test_submit_all_needs_some_answer(api: Api, people: dict[str, Any]) -> None:
     empty = {"interview_id": interview["id"], "answers": []}
     assert api.client.post(f"{BASE}/submit-all", headers=people["candidate"], json=empty).status_code == 400
     assert api.client.get(f"{BASE}/{interview['id']}", headers=people["hr"]).json()["status"] == "scheduled"
+
+
+def test_out_of_range_values_are_422(api: Api, people: dict[str, Any]) -> None:
+    """Dates and offsets no database can hold are refused up front (never a 500), and nothing is stored."""
+    h = people["hr"]
+    for moment in ("9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+05:00"):
+        body = {"candidate_id": people["candidate_id"], "job_title": "X", "scheduled_at": moment}
+        assert api.client.post(f"{BASE}/schedule", headers=h, json=body).status_code == 422
+        assert api.client.get(f"{BASE}/all", params={"date_from": moment}, headers=h).status_code == 422
+    assert api.client.get(f"{BASE}/all", params={"skip": 10**20}, headers=h).status_code == 422
+    assert api.client.get(f"{BASE}/all", headers=h).json() == []
+    naive = {"candidate_id": people["candidate_id"], "job_title": "X", "scheduled_at": "2030-01-02T10:00:00"}
+    created = api.client.post(f"{BASE}/schedule", headers=h, json={**naive, "num_questions": 1}).json()
+    assert created["scheduled_at"] == "2030-01-02T10:00:00Z"
+    window = {"date_from": "2030-01-02T09:00:00", "date_to": "2030-01-02T12:30:00+02:00"}
+    assert [i["id"] for i in api.client.get(f"{BASE}/all", params=window, headers=h).json()] == [
+        created["id"]
+    ]
