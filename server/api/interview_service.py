@@ -42,6 +42,15 @@ Status000 = Literal["pending_questions", "scheduled", "in_progress", "completed"
 FROM_000 = {word: status for status, word in lifecycle.STATUS_000.items()}
 
 
+def _word(label: str) -> str:
+    return "_".join(label.strip().lower().replace("-", " ").split())
+
+
+def label(word: str) -> str:
+    """A stored category or difficulty in seed 000's words: ``Behavioral``, ``Medium``, ``System Design``."""
+    return " ".join(part.capitalize() for part in word.split("_"))
+
+
 class QuestionIn(BaseModel):
     text: Annotated[str, Field(min_length=5, max_length=2000)]
     category: Category = "technical"
@@ -51,9 +60,10 @@ class QuestionIn(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _lowercase(cls, data: Any) -> Any:
+        """Any case and spacing: ``"System Design"``, ``"system-design"`` and ``"system_design"`` agree."""
         if isinstance(data, dict):
             data = {
-                k: (v.lower() if k in ("category", "difficulty") and isinstance(v, str) else v)
+                k: (_word(v) if k in ("category", "difficulty") and isinstance(v, str) else v)
                 for k, v in data.items()
             }
         return data
@@ -70,8 +80,10 @@ class QuestionIn(BaseModel):
 class QuestionOut(BaseModel):
     id: str
     text: str
-    category: str
-    difficulty: str
+    category: str = Field(
+        description="Intro | Technical | Gap | Behavioral | System Design | Coding | Follow Up"
+    )
+    difficulty: str = Field(description="Easy | Medium | Hard")
     expected_duration_minutes: int
     order: int | None = None
 
@@ -192,8 +204,8 @@ def _question_out(question: Question) -> QuestionOut:
     return QuestionOut(
         id=question.id,
         text=question.text,
-        category=question.category,
-        difficulty=question.difficulty,
+        category=label(question.category),
+        difficulty=label(question.difficulty),
         expected_duration_minutes=question.expected_minutes,
         order=question.order,
     )
@@ -283,8 +295,8 @@ async def default_questions(services: ServicesDep) -> list[QuestionOut]:
         QuestionOut(
             id=f"default-{n}",
             text=q.text,
-            category=q.category,
-            difficulty=q.difficulty,
+            category=label(q.category),
+            difficulty=label(q.difficulty),
             expected_duration_minutes=q.expected_minutes,
             order=n,
         )

@@ -58,6 +58,9 @@ def test_default_questions_are_public(api: Api) -> None:
     questions = api.client.get(f"{BASE}/default-questions").json()
     assert len(questions) >= 1
     assert set(questions[0]) >= {"id", "text", "category", "difficulty", "expected_duration_minutes"}
+    # Seed 000 writes these words capitalised ("Behavioral", "Medium").
+    assert {q["difficulty"] for q in questions} <= {"Easy", "Medium", "Hard"}
+    assert "Behavioral" in {q["category"] for q in questions}
 
 
 def test_schedule_answer_evaluate(api: Api, people: dict[str, Any]) -> None:
@@ -136,14 +139,23 @@ def test_explicit_questions_and_editing(api: Api, people: dict[str, Any]) -> Non
     ]
     interview = schedule(api, people, questions=qs)
     assert [(q["text"], q["category"], q["difficulty"]) for q in interview["questions"]] == [
-        ("Explain Python generators.", "technical", "easy")
+        ("Explain Python generators.", "Technical", "Easy")
     ]
     edited = api.client.put(
         f"{BASE}/{interview['id']}/questions",
         headers=people["hr"],
-        json={"questions": [{"text": "What is a Python decorator?"}, {"text": "Tell me about yourself."}]},
+        json={
+            "questions": [
+                {"text": "What is a Python decorator?"},
+                {"text": "Design a URL shortener.", "category": "system-design", "difficulty": "HARD"},
+            ]
+        },
     )
     assert edited.status_code == 200 and [q["order"] for q in edited.json()["questions"]] == [1, 2]
+    assert [(q["category"], q["difficulty"]) for q in edited.json()["questions"]] == [
+        ("Technical", "Medium"),
+        ("System Design", "Hard"),
+    ]
     question_id = edited.json()["questions"][0]["id"]
     api.client.post(
         f"{BASE}/submit-response",
