@@ -143,6 +143,7 @@ class BulkSubmitIn(BaseModel):
 
 class AnswerOut(BaseModel):
     id: str
+    response_id: str = Field(description="Same as id; the {response_id} of /responses/{response_id}/evaluate")
     interview_id: str
     question_id: str
     candidate_id: str
@@ -236,6 +237,7 @@ async def _interview_out(session: AsyncSession, interview: Interview) -> Intervi
 def _answer_out(answer: Answer, candidate_id: str) -> AnswerOut:
     return AnswerOut(
         id=answer.id,
+        response_id=answer.id,
         interview_id=answer.interview_id,
         question_id=answer.question_id,
         candidate_id=candidate_id,

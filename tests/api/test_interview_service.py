@@ -80,6 +80,7 @@ def test_schedule_answer_evaluate(api: Api, people: dict[str, Any]) -> None:
         json={"interview_id": interview_id, "question_id": questions[0]["id"], "answer_text": ANSWER},
     )
     assert one.status_code == 200 and one.json()["question_id"] == questions[0]["id"]
+    assert one.json()["response_id"] == one.json()["id"]
     rest = [
         {"question_id": q["id"], "answer_text": ANSWER, "code_answer": "print('hi')"} for q in questions[1:]
     ]
