@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.support import Api
+from tests.unit.test_files import make_pdf
 
 BASE = "/api/v1/interview"
 ANSWER = (
@@ -311,3 +312,34 @@ def test_out_of_range_values_are_422(api: Api, people: dict[str, Any]) -> None:
     assert [i["id"] for i in api.client.get(f"{BASE}/all", params=window, headers=h).json()] == [
         created["id"]
     ]
+
+
+def test_001_interview_taken_and_reviewed_through_000(api: Api, people: dict[str, Any]) -> None:
+    """An interview created at /interviews (resume + JD) is answered, reviewed and reported at
+    /api/v1/interview, and its report at /interviews covers the same answers."""
+    me = people["candidate"]
+    created = api.client.post(
+        "/interviews/create",
+        headers=me,
+        data={"job_description": "Python, FastAPI, PostgreSQL"},
+        files={"resume": ("cv.pdf", make_pdf("Python developer, FastAPI, PostgreSQL"), "application/pdf")},
+    ).json()
+    interview_id = created["interview_id"]
+    assert api.client.get(f"{BASE}/{interview_id}", headers=me).json()["status"] == "pending_questions"
+    assert api.client.post(f"/interviews/{interview_id}/setup-ai", headers=me).status_code == 200
+    detail = api.client.get(f"{BASE}/{interview_id}", headers=people["hr"]).json()
+    assert detail["status"] == "scheduled" and len(detail["questions"]) == 5
+    answers = [{"question_id": q["id"], "answer_text": ANSWER} for q in detail["questions"]]
+    submitted = api.client.post(
+        f"{BASE}/submit-all", headers=me, json={"interview_id": interview_id, "answers": answers}
+    )
+    assert submitted.status_code == 200
+    assert len(wait_scored(api, people["hr"], interview_id)) == 5
+    result = api.client.get(f"{BASE}/results/{interview_id}", headers=me).json()
+    assert all(0 <= q["ai_score"] <= 5 for q in result["questions"])
+    review = api.client.post(f"{BASE}/{interview_id}/results", headers=people["hr"], json={"hr_score": 3.5})
+    assert review.json()["overall_score"] == 3.5 and review.json()["status"] == "evaluated"
+    report = api.client.get(f"/interviews/{interview_id}/report", headers=me).json()
+    assert [q["question_id"] for q in report["questions"]] == [q["id"] for q in detail["questions"]]
+    listed = api.client.get("/interviews", headers=me).json()
+    assert [(i["interview_id"], i["status"]) for i in listed] == [(interview_id, "completed")]
