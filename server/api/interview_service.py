@@ -1,13 +1,12 @@
 """The interview service (seeds 000/002) at ``/api/v1/interview``.
 
 HR and admins schedule and review; candidates answer and see only their own interviews (403 otherwise).
-Scores: ``ai_score`` and ``overall_score`` are 0–100; HR scores (``hr_score``, ``hr_overall_score``) are
-on the documented 0–5 scale.
+Scores are shown on the family's 0–5 scale (DESIGN.md: stored 0–100, "the 000 family shows 0–5"):
+``ai_score``, ``hr_score``, ``overall_score`` and ``hr_overall_score`` alike.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -17,7 +16,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from server.ai.base import Category, Difficulty, PlannedQuestion, PlanRequest
 from server.api.access import is_participant, visible_interview
 from server.api.deps import CurrentUser, DbSession, ServicesDep, StaffUser
-from server.api.views import iso
+from server.api.pagination import Skip
+from server.api.views import Moment, iso
 from server.domain import lifecycle
 from server.domain import report as rules
 from server.domain.errors import Forbidden, InvalidInput, NotFound
@@ -42,6 +42,15 @@ Status000 = Literal["pending_questions", "scheduled", "in_progress", "completed"
 FROM_000 = {word: status for status, word in lifecycle.STATUS_000.items()}
 
 
+def _word(label: str) -> str:
+    return "_".join(label.strip().lower().replace("-", " ").split())
+
+
+def label(word: str) -> str:
+    """A stored category or difficulty in seed 000's words: ``Behavioral``, ``Medium``, ``System Design``."""
+    return " ".join(part.capitalize() for part in word.split("_"))
+
+
 class QuestionIn(BaseModel):
     text: Annotated[str, Field(min_length=5, max_length=2000)]
     category: Category = "technical"
@@ -51,9 +60,10 @@ class QuestionIn(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _lowercase(cls, data: Any) -> Any:
+        """Any case and spacing: ``"System Design"``, ``"system-design"`` and ``"system_design"`` agree."""
         if isinstance(data, dict):
             data = {
-                k: (v.lower() if k in ("category", "difficulty") and isinstance(v, str) else v)
+                k: (_word(v) if k in ("category", "difficulty") and isinstance(v, str) else v)
                 for k, v in data.items()
             }
         return data
@@ -70,8 +80,10 @@ class QuestionIn(BaseModel):
 class QuestionOut(BaseModel):
     id: str
     text: str
-    category: str
-    difficulty: str
+    category: str = Field(
+        description="Intro | Technical | Gap | Behavioral | System Design | Coding | Follow Up"
+    )
+    difficulty: str = Field(description="Easy | Medium | Hard")
     expected_duration_minutes: int
     order: int | None = None
 
@@ -84,7 +96,7 @@ class ScheduleIn(BaseModel):
     tech_stack: Annotated[list[Annotated[str, Field(min_length=1, max_length=60)]], Field(max_length=30)] = []
     num_questions: Annotated[int, Field(ge=lifecycle.MIN_QUESTIONS, le=lifecycle.MAX_QUESTIONS)] = 5
     scheduled_by_id: str | None = Field(default=None, description="Ignored: the signed-in HR/admin schedules")
-    scheduled_at: datetime | None = None
+    scheduled_at: Moment | None = None
     questions: Annotated[list[QuestionIn] | None, Field(min_length=1, max_length=20)] = Field(
         default=None, description="Explicit questions; replaces AI generation"
     )
@@ -126,11 +138,12 @@ class SubmitIn(AnswerSubmit):
 
 class BulkSubmitIn(BaseModel):
     interview_id: Annotated[str, Field(min_length=1, max_length=64)]
-    answers: Annotated[list[AnswerSubmit], Field(min_length=1, max_length=50)]
+    answers: Annotated[list[AnswerSubmit], Field(max_length=50)]
 
 
 class AnswerOut(BaseModel):
     id: str
+    response_id: str = Field(description="Same as id; the {response_id} of /responses/{response_id}/evaluate")
     interview_id: str
     question_id: str
     candidate_id: str
@@ -138,7 +151,7 @@ class AnswerOut(BaseModel):
     code_answer: str | None
     video_url: str | None
     status: str
-    ai_score: float | None = Field(description="0–100")
+    ai_score: float | None = Field(description="0–5")
     ai_feedback: str | None
     ai_provider: str | None
     hr_score: float | None = Field(description="0–5")
@@ -151,7 +164,7 @@ class QuestionResult(BaseModel):
     question_text: str
     candidate_answer_text: str | None
     candidate_code_answer: str | None
-    ai_score: float | None = Field(description="0–100")
+    ai_score: float | None = Field(description="0–5")
     ai_feedback: str | None
     hr_score: float | None = Field(description="0–5")
     hr_feedback: str | None
@@ -160,7 +173,7 @@ class QuestionResult(BaseModel):
 class ResultOut(BaseModel):
     interview_id: str
     candidate_id: str
-    overall_score: float | None = Field(description="0–100: the HR score when given, else the mean AI score")
+    overall_score: float | None = Field(description="0–5: the HR score when given, else the mean AI score")
     overall_feedback: str | None
     status: str = Field(description="evaluated | pending_hr_review")
     questions: list[QuestionResult]
@@ -192,8 +205,8 @@ def _question_out(question: Question) -> QuestionOut:
     return QuestionOut(
         id=question.id,
         text=question.text,
-        category=question.category,
-        difficulty=question.difficulty,
+        category=label(question.category),
+        difficulty=label(question.difficulty),
         expected_duration_minutes=question.expected_minutes,
         order=question.order,
     )
@@ -224,6 +237,7 @@ async def _interview_out(session: AsyncSession, interview: Interview) -> Intervi
 def _answer_out(answer: Answer, candidate_id: str) -> AnswerOut:
     return AnswerOut(
         id=answer.id,
+        response_id=answer.id,
         interview_id=answer.interview_id,
         question_id=answer.question_id,
         candidate_id=candidate_id,
@@ -231,10 +245,10 @@ def _answer_out(answer: Answer, candidate_id: str) -> AnswerOut:
         code_answer=answer.code,
         video_url=answer.video_url,
         status=answer.status,
-        ai_score=answer.ai_score,
+        ai_score=rules.to_000_scale(answer.ai_score),
         ai_feedback=answer.ai_feedback,
         ai_provider=answer.ai_provider,
-        hr_score=rules.stored_to_hr(answer.hr_score),
+        hr_score=rules.to_000_scale(answer.hr_score),
         hr_feedback=answer.hr_feedback,
         submitted_at=iso(answer.created_at),
     )
@@ -252,9 +266,9 @@ async def _result_out(session: AsyncSession, interview: Interview) -> ResultOut:
                 question_text=question.text,
                 candidate_answer_text=answer.text if answer else None,
                 candidate_code_answer=answer.code if answer else None,
-                ai_score=answer.ai_score if answer else None,
+                ai_score=rules.to_000_scale(answer.ai_score) if answer else None,
                 ai_feedback=answer.ai_feedback if answer else None,
-                hr_score=rules.stored_to_hr(answer.hr_score) if answer else None,
+                hr_score=rules.to_000_scale(answer.hr_score) if answer else None,
                 hr_feedback=answer.hr_feedback if answer else None,
             )
         )
@@ -262,12 +276,12 @@ async def _result_out(session: AsyncSession, interview: Interview) -> ResultOut:
     return ResultOut(
         interview_id=interview.id,
         candidate_id=interview.candidate_id,
-        overall_score=total,
+        overall_score=rules.to_000_scale(total),
         overall_feedback=interview.hr_feedback or interview.summary,
         status="evaluated" if interview.status == S.evaluated else "pending_hr_review",
         questions=rows,
         hr_overall_feedback=interview.hr_feedback,
-        hr_overall_score=rules.stored_to_hr(interview.hr_overall_score),
+        hr_overall_score=rules.to_000_scale(interview.hr_overall_score),
         hr_recommendation=interview.hr_recommendation,
     )
 
@@ -283,8 +297,8 @@ async def default_questions(services: ServicesDep) -> list[QuestionOut]:
         QuestionOut(
             id=f"default-{n}",
             text=q.text,
-            category=q.category,
-            difficulty=q.difficulty,
+            category=label(q.category),
+            difficulty=label(q.difficulty),
             expected_duration_minutes=q.expected_minutes,
             order=n,
         )
@@ -321,7 +335,7 @@ async def schedule(
         job_role_id=candidate.job_role_id,
         resume_path=candidate.resume_path,
         resume_text=candidate.resume_text,
-        scheduled_at=when if when.tzinfo else when.replace(tzinfo=UTC),
+        scheduled_at=when,
         status=S.created,
     )
     session.add(interview)
@@ -374,9 +388,9 @@ async def all_interviews(
     status: Status000 | None = None,
     candidate_id: Annotated[str | None, Query(max_length=64)] = None,
     hr_id: Annotated[str | None, Query(max_length=64, description="Who scheduled it")] = None,
-    date_from: datetime | None = None,
-    date_to: datetime | None = None,
-    skip: Annotated[int, Query(ge=0)] = 0,
+    date_from: Moment | None = None,
+    date_to: Moment | None = None,
+    skip: Skip = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[InterviewOut]:
     rows = await interviews.search(
@@ -421,13 +435,21 @@ async def _store_answer(session: AsyncSession, interview: Interview, item: Answe
     return answer
 
 
-async def _answerable(session: AsyncSession, user: User, interview_id: str) -> Interview:
+async def _answerable(
+    session: AsyncSession, user: User, interview_id: str, *, final_submit: bool = False
+) -> Interview:
+    """The candidate's own interview, open for answers (scheduled → in progress on the first answer).
+
+    The final submit (``submit-all``) also accepts an interview that the last single response completed,
+    so a front end that submits each answer and then presses "submit all" gets no error.
+    """
     if user.role != Role.candidate:
         raise Forbidden("Only candidates submit responses")
     interview = await _own(session, user, interview_id)
     if not is_participant(user, interview):
         raise Forbidden("You may only answer your own interviews")
-    if interview.status not in (S.scheduled, S.in_progress):
+    open_statuses = {S.scheduled, S.in_progress} | ({S.completed} if final_submit else set())
+    if interview.status not in open_statuses:
         raise InvalidInput(
             "This interview is not open for answers",
             details={"status": [lifecycle.STATUS_000[interview.status]]},
@@ -437,13 +459,32 @@ async def _answerable(session: AsyncSession, user: User, interview_id: str) -> I
     return interview
 
 
-@router.post("/submit-response", response_model=AnswerOut, summary="Submit one answer (candidate)")
+def _complete(interview: Interview) -> None:
+    if interview.status != S.completed:
+        interview.status, interview.completed_at = S.completed, utcnow()
+    interview.updated_at = utcnow()
+
+
+async def _all_answered(session: AsyncSession, interview: Interview) -> bool:
+    await session.flush()
+    questions = await interviews.questions_of(session, interview.id)
+    answered = {a.question_id for a in await interviews.answers_of(session, interview.id)}
+    return bool(questions) and all(q.id in answered for q in questions)
+
+
+@router.post(
+    "/submit-response",
+    response_model=AnswerOut,
+    summary="Submit one answer (candidate); the interview completes once every question is answered",
+)
 async def submit_response(
     body: SubmitIn, user: CurrentUser, session: DbSession, services: ServicesDep
 ) -> AnswerOut:
     interview = await _answerable(session, user, body.interview_id)
     answer = await _store_answer(session, interview, body)
     interview.updated_at = utcnow()
+    if await _all_answered(session, interview):
+        _complete(interview)
     session.add(interview)
     await session.commit()
     if answer.text or answer.code:
@@ -457,14 +498,16 @@ async def submit_response(
 async def submit_all(
     body: BulkSubmitIn, user: CurrentUser, session: DbSession, services: ServicesDep
 ) -> SubmittedAll:
-    interview = await _answerable(session, user, body.interview_id)
+    interview = await _answerable(session, user, body.interview_id, final_submit=True)
     ids = [item.question_id for item in body.answers]
     if len(set(ids)) != len(ids):
         raise InvalidInput(
             "Each question may be answered once", details={"answers": ["Duplicate question_id"]}
         )
     stored = [await _store_answer(session, interview, item) for item in body.answers]
-    interview.status, interview.completed_at, interview.updated_at = S.completed, utcnow(), utcnow()
+    if not stored and not await interviews.answers_of(session, interview.id):
+        raise InvalidInput("No answers were submitted", details={"answers": ["Submit at least one answer"]})
+    _complete(interview)
     session.add(interview)
     await session.commit()
     for answer in stored:
@@ -515,12 +558,12 @@ async def submit_results(
     for review in body.questions:
         answer = answers[review.question_id]
         if review.hr_score is not None:
-            answer.hr_score = rules.hr_to_stored(review.hr_score)
+            answer.hr_score = rules.from_000_scale(review.hr_score)
         if review.hr_feedback is not None:
             answer.hr_feedback = review.hr_feedback
         session.add(answer)
     if body.hr_score is not None:
-        interview.hr_overall_score = rules.hr_to_stored(body.hr_score)
+        interview.hr_overall_score = rules.from_000_scale(body.hr_score)
     interview.hr_feedback = body.hr_feedback if body.hr_feedback is not None else interview.hr_feedback
     interview.hr_recommendation = body.hr_recommendation or interview.hr_recommendation
     interview.status, interview.updated_at = S.evaluated, utcnow()

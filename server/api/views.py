@@ -3,9 +3,25 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import AfterValidator
 
 from server.store.models import Candidate, User
+
+MIN_YEAR, MAX_YEAR = 1900, 9000
+
+
+def _storable_moment(moment: datetime) -> datetime:
+    """A moment the databases can store: in UTC (naive means UTC) and within years 1900–9000."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:
+        raise ValueError(f"Date must be between the years {MIN_YEAR} and {MAX_YEAR}")
+    return moment.astimezone(UTC)
+
+
+Moment = Annotated[datetime, AfterValidator(_storable_moment)]
 
 
 def iso(moment: datetime | None) -> str | None:
