@@ -1,8 +1,8 @@
 """The interview service (seeds 000/002) at ``/api/v1/interview``.
 
 HR and admins schedule and review; candidates answer and see only their own interviews (403 otherwise).
-Scores are shown on the family's 0–5 scale (DESIGN.md: stored 0–100, "the 000 family shows 0–5"):
-``ai_score``, ``hr_score``, ``overall_score`` and ``hr_overall_score`` alike.
+Scores: ``ai_score`` and ``overall_score`` are 0–100; HR scores (``hr_score``, ``hr_overall_score``) are
+on the documented 0–5 scale.
 """
 
 from __future__ import annotations
@@ -151,7 +151,7 @@ class AnswerOut(BaseModel):
     code_answer: str | None
     video_url: str | None
     status: str
-    ai_score: float | None = Field(description="0–5")
+    ai_score: float | None = Field(description="0–100")
     ai_feedback: str | None
     ai_provider: str | None
     hr_score: float | None = Field(description="0–5")
@@ -164,7 +164,7 @@ class QuestionResult(BaseModel):
     question_text: str
     candidate_answer_text: str | None
     candidate_code_answer: str | None
-    ai_score: float | None = Field(description="0–5")
+    ai_score: float | None = Field(description="0–100")
     ai_feedback: str | None
     hr_score: float | None = Field(description="0–5")
     hr_feedback: str | None
@@ -173,7 +173,7 @@ class QuestionResult(BaseModel):
 class ResultOut(BaseModel):
     interview_id: str
     candidate_id: str
-    overall_score: float | None = Field(description="0–5: the HR score when given, else the mean AI score")
+    overall_score: float | None = Field(description="0–100: the HR score when given, else the mean AI score")
     overall_feedback: str | None
     status: str = Field(description="evaluated | pending_hr_review")
     questions: list[QuestionResult]
@@ -245,10 +245,10 @@ def _answer_out(answer: Answer, candidate_id: str) -> AnswerOut:
         code_answer=answer.code,
         video_url=answer.video_url,
         status=answer.status,
-        ai_score=rules.to_000_scale(answer.ai_score),
+        ai_score=answer.ai_score,
         ai_feedback=answer.ai_feedback,
         ai_provider=answer.ai_provider,
-        hr_score=rules.to_000_scale(answer.hr_score),
+        hr_score=rules.stored_to_hr(answer.hr_score),
         hr_feedback=answer.hr_feedback,
         submitted_at=iso(answer.created_at),
     )
@@ -266,9 +266,9 @@ async def _result_out(session: AsyncSession, interview: Interview) -> ResultOut:
                 question_text=question.text,
                 candidate_answer_text=answer.text if answer else None,
                 candidate_code_answer=answer.code if answer else None,
-                ai_score=rules.to_000_scale(answer.ai_score) if answer else None,
+                ai_score=answer.ai_score if answer else None,
                 ai_feedback=answer.ai_feedback if answer else None,
-                hr_score=rules.to_000_scale(answer.hr_score) if answer else None,
+                hr_score=rules.stored_to_hr(answer.hr_score) if answer else None,
                 hr_feedback=answer.hr_feedback if answer else None,
             )
         )
@@ -276,12 +276,12 @@ async def _result_out(session: AsyncSession, interview: Interview) -> ResultOut:
     return ResultOut(
         interview_id=interview.id,
         candidate_id=interview.candidate_id,
-        overall_score=rules.to_000_scale(total),
+        overall_score=total,
         overall_feedback=interview.hr_feedback or interview.summary,
         status="evaluated" if interview.status == S.evaluated else "pending_hr_review",
         questions=rows,
         hr_overall_feedback=interview.hr_feedback,
-        hr_overall_score=rules.to_000_scale(interview.hr_overall_score),
+        hr_overall_score=rules.stored_to_hr(interview.hr_overall_score),
         hr_recommendation=interview.hr_recommendation,
     )
 
@@ -558,12 +558,12 @@ async def submit_results(
     for review in body.questions:
         answer = answers[review.question_id]
         if review.hr_score is not None:
-            answer.hr_score = rules.from_000_scale(review.hr_score)
+            answer.hr_score = rules.hr_to_stored(review.hr_score)
         if review.hr_feedback is not None:
             answer.hr_feedback = review.hr_feedback
         session.add(answer)
     if body.hr_score is not None:
-        interview.hr_overall_score = rules.from_000_scale(body.hr_score)
+        interview.hr_overall_score = rules.hr_to_stored(body.hr_score)
     interview.hr_feedback = body.hr_feedback if body.hr_feedback is not None else interview.hr_feedback
     interview.hr_recommendation = body.hr_recommendation or interview.hr_recommendation
     interview.status, interview.updated_at = S.evaluated, utcnow()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from statistics import fmean
 
 HIRE_TECHNICAL, HIRE_BEHAVIOUR, BORDERLINE_TECHNICAL = 75, 70, 60
-SCALE_000_MAX = 5  # the 000 family shows every score (AI, HR, overall) 0–5; stored 0–100
+HR_SCALE_MAX = 5  # 000's HR scores are 0–5; stored 0–100
 
 
 @dataclass(frozen=True)
@@ -42,14 +42,12 @@ def decision(scores: Scores) -> str:
     return "REJECT"
 
 
-def from_000_scale(score: float) -> float:
-    """A 0–5 score from the 000 family, stored 0–100."""
-    return round(score * 100 / SCALE_000_MAX, 1)
+def hr_to_stored(score: float) -> float:
+    return round(score * 100 / HR_SCALE_MAX, 1)
 
 
-def to_000_scale(score: float | None) -> float | None:
-    """A stored 0–100 score as the 000 family shows it (0–5)."""
-    return None if score is None else round(score * SCALE_000_MAX / 100, 2)
+def stored_to_hr(score: float | None) -> float | None:
+    return None if score is None else round(score * HR_SCALE_MAX / 100, 2)
 
 
 def total_score(hr_overall: float | None, answer_scores: Sequence[float | None]) -> float | None:
