@@ -334,9 +334,9 @@ def test_001_interview_taken_and_reviewed_through_000(api: Api, people: dict[str
     assert submitted.status_code == 200
     assert len(wait_scored(api, people["hr"], interview_id)) == 5
     result = api.client.get(f"{BASE}/results/{interview_id}", headers=me).json()
-    assert all(0 <= q["ai_score"] <= 5 for q in result["questions"])
+    assert all(0 <= q["ai_score"] <= 100 for q in result["questions"])
     review = api.client.post(f"{BASE}/{interview_id}/results", headers=people["hr"], json={"hr_score": 3.5})
-    assert review.json()["overall_score"] == 3.5 and review.json()["status"] == "evaluated"
+    assert review.json()["overall_score"] == 70.0 and review.json()["status"] == "evaluated"
     report = api.client.get(f"/interviews/{interview_id}/report", headers=me).json()
     assert [q["question_id"] for q in report["questions"]] == [q["id"] for q in detail["questions"]]
     listed = api.client.get("/interviews", headers=me).json()
