@@ -16,7 +16,19 @@ from typing import Any
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from protocol.messages import CloseCode, ErrorMessage, Hello, Ping, Pong, ProtocolError, encode, parse_hello
+from protocol.messages import (
+    CloseCode,
+    ErrorMessage,
+    Hello,
+    Ping,
+    Pong,
+    ProtocolError,
+    RtcAnswer,
+    RtcOffer,
+    SessionMoved,
+    encode,
+    parse_hello,
+)
 from protocol.monitor import (
     MonitorAck,
     MonitorClientMessage,
@@ -28,9 +40,10 @@ from protocol.monitor import (
 )
 from server.domain.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound, VivaError
 from server.live import hr
+from server.live.rtc import RtcViewer, ice_servers
 from server.logs import log
 from server.services import Services
-from server.store.channels import events_channel
+from server.store.channels import events_channel, snapshot_key
 
 router = APIRouter()
 _watching: Counter[str] = Counter()
@@ -81,14 +94,15 @@ async def monitor_socket(websocket: WebSocket, interview_id: str) -> None:
 
 async def _watch(services: Services, websocket: WebSocket, watcher: hr.Watcher, after: int) -> None:
     """Forward the stream and take HR's messages until either side stops (one sender at a time)."""
-    lock = asyncio.Lock()
+    lock, viewers = asyncio.Lock(), Viewers()
     forward = asyncio.create_task(_forward(services, websocket, watcher.interview_id, after, lock))
     try:
-        await _receive(services, websocket, watcher, lock)
+        await _receive(services, websocket, watcher, lock, viewers)
     finally:
         forward.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await forward
+        await viewers.close()
 
 
 async def _forward(
@@ -102,7 +116,9 @@ async def _forward(
                 await websocket.send_text(json.dumps({**event, "seq": seq}, separators=(",", ":")))
 
 
-async def _receive(services: Services, websocket: WebSocket, watcher: hr.Watcher, lock: asyncio.Lock) -> None:
+async def _receive(
+    services: Services, websocket: WebSocket, watcher: hr.Watcher, lock: asyncio.Lock, viewers: Viewers
+) -> None:
     while websocket.application_state == WebSocketState.CONNECTED:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
@@ -113,7 +129,11 @@ async def _receive(services: Services, websocket: WebSocket, watcher: hr.Watcher
                 await _send(websocket, reply)
             continue
         try:
-            reply = await _handle(services, watcher, parse_monitor_message(message["text"]))
+            parsed = parse_monitor_message(message["text"])
+            if isinstance(parsed, RtcOffer):
+                reply = await viewers.offer(services, watcher.interview_id, parsed)
+            else:
+                reply = await _handle(services, watcher, parsed)
         except ProtocolError as exc:
             reply = ErrorMessage(id=exc.request_id, code=int(exc.code), message=exc.message)
         async with lock:
@@ -149,3 +169,47 @@ async def _handle(services: Services, watcher: hr.Watcher, message: MonitorClien
 async def _send(websocket: WebSocket, message: Any) -> None:
     if websocket.application_state == WebSocketState.CONNECTED:
         await websocket.send_text(encode(message))
+
+
+class Viewers:
+    """The live video of one monitor socket: at most one receive-only peer connection at a time."""
+
+    def __init__(self) -> None:
+        self.viewer: RtcViewer | None = None
+
+    async def offer(self, services: Services, interview_id: str, offer: RtcOffer) -> Any:
+        """Answer HR's offer with the candidate's camera and microphone, when this instance receives them;
+        else say where they are (``session.moved``) or that they are not there yet (4012)."""
+        room = services.live.rooms.get(interview_id)
+        connection = room.machine.connection if room else None
+        source = room.rtc.get(connection) if room and connection is not None else None
+        if source is None:
+            owner = await services.store.owner(snapshot_key(interview_id))
+            if room is None and owner and owner.startswith(("http://", "https://")):
+                url = "ws" + owner.removeprefix("http").rstrip("/") + f"/ws/monitor/{interview_id}"
+                return SessionMoved(id=offer.id, url=url)
+            return ErrorMessage(id=offer.id, code=int(CloseCode.INVALID_PHASE), message=NO_VIDEO)
+        viewer = RtcViewer(source, ice=ice_servers(services.settings.ice_servers))
+        try:
+            sdp = await viewer.accept_offer(offer.sdp)
+        except Exception as exc:
+            await viewer.close()
+            log.warning("monitor_video_failed", error_type=type(exc).__name__)
+            code, text = (
+                (CloseCode.INVALID_PHASE, NO_VIDEO)
+                if isinstance(exc, LookupError)
+                else (CloseCode.BAD_MESSAGE, BAD_OFFER)
+            )
+            return ErrorMessage(id=offer.id, code=int(code), message=text)
+        await self.close()
+        self.viewer = viewer
+        return RtcAnswer(id=offer.id, sdp=sdp)
+
+    async def close(self) -> None:
+        if self.viewer is not None:
+            viewer, self.viewer = self.viewer, None
+            await viewer.close()
+
+
+NO_VIDEO = "the candidate's media is not connected yet; offer again once it is"
+BAD_OFFER = "the offer could not be negotiated"

@@ -3,6 +3,10 @@
 Audio is resampled to 16 kHz mono PCM16 and handed to ``on_audio`` in 20 ms-ish chunks (the same path as
 PCM frames sent over the socket). Video is recorded to a file when ``video_path`` is given. ICE servers
 come from settings (none by default: a public STUN server stalls an offline machine).
+
+The candidate's tracks go through one ``MediaRelay``, so HR viewers (:class:`RtcViewer`) watch them live:
+each source is received and decoded once; aiortc encodes once per viewer (it cannot forward encoded
+frames). Viewers subscribe unbuffered: a slow viewer skips frames rather than queueing them.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import Any
 
 import av
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
-from aiortc.contrib.media import MediaRecorder
+from aiortc.contrib.media import MediaRecorder, MediaRelay
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.sdp import candidate_from_sdp
 
@@ -43,6 +47,8 @@ class RtcIngest:
         self._video_path = video_path
         self._recorder: MediaRecorder | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self.relay = MediaRelay()
+        self.tracks: dict[str, MediaStreamTrack] = {}  # the candidate's tracks by kind, for viewers
         self.connected = asyncio.Event()
         self.pc.on("track", self._on_track)
         self.pc.on("connectionstatechange", self._on_state)
@@ -54,14 +60,15 @@ class RtcIngest:
         log.info("rtc_state", state=state)
 
     def _on_track(self, track: MediaStreamTrack) -> None:
+        self.tracks.setdefault(track.kind, track)
         if track.kind == "audio":
-            task = asyncio.create_task(self._pump_audio(track))
+            task = asyncio.create_task(self._pump_audio(self.relay.subscribe(track)))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         elif track.kind == "video" and self._video_path is not None and self._recorder is None:
             self._video_path.parent.mkdir(parents=True, exist_ok=True)
             self._recorder = MediaRecorder(str(self._video_path))
-            self._recorder.addTrack(track)
+            self._recorder.addTrack(self.relay.subscribe(track))
             task = asyncio.create_task(self._recorder.start())
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
@@ -102,3 +109,31 @@ class RtcIngest:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+class RtcViewer:
+    """HR's receive-only peer connection showing a candidate's live camera and microphone."""
+
+    def __init__(self, source: RtcIngest, *, ice: list[dict[str, Any]]) -> None:
+        config = RTCConfiguration([RTCIceServer(**server) for server in ice])
+        self.pc = RTCPeerConnection(configuration=config)
+        self.source = source
+
+    async def accept_offer(self, sdp: str) -> str:
+        """Answer HR's offer (recvonly audio/video) with the candidate's tracks; returns the answer SDP.
+
+        Raises LookupError when the candidate sends no media yet.
+        """
+        if not self.source.tracks:
+            raise LookupError("the candidate sends no media yet")
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+        wanted = {transceiver.kind for transceiver in self.pc.getTransceivers()}
+        for kind, track in self.source.tracks.items():
+            if kind in wanted:  # fills the offer's transceiver of that kind
+                self.pc.addTrack(self.source.relay.subscribe(track, buffered=False))
+        answer = await self.pc.createAnswer()
+        await self.pc.setLocalDescription(answer)
+        return str(self.pc.localDescription.sdp)
+
+    async def close(self) -> None:
+        await self.pc.close()

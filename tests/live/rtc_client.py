@@ -11,7 +11,7 @@ from typing import Any
 import av
 import numpy as np
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
-from aiortc.mediastreams import AudioStreamTrack
+from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack
 from websockets.asyncio.client import ClientConnection, connect
 
 RATE = 48_000
@@ -49,16 +49,18 @@ class Microphone(AudioStreamTrack):
 
 
 class RtcCandidate:
-    def __init__(self, ws: ClientConnection) -> None:
+    def __init__(self, ws: ClientConnection, *, camera: bool = False) -> None:
         self.ws = ws
         self.mic = Microphone()
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.pc.addTrack(self.mic)
+        if camera:
+            self.pc.addTrack(VideoStreamTrack())  # aiortc's test pattern: black 640x480 frames
         self.messages: list[dict[str, Any]] = []
 
     @classmethod
-    async def connect(cls, url: str) -> RtcCandidate:
-        return cls(await connect(url, max_size=None))
+    async def connect(cls, url: str, *, camera: bool = False) -> RtcCandidate:
+        return cls(await connect(url, max_size=None), camera=camera)
 
     async def send(self, message: dict[str, Any]) -> None:
         await self.ws.send(json.dumps(message))
