@@ -1,4 +1,4 @@
-"""Viva benchmarks: ``scripts/bench [stt] [tts] [memory] [--json FILE]`` (all sections by default).
+"""Viva benchmarks: ``scripts/bench [stt] [tts] [memory] [monitor] [--json FILE]`` (all by default).
 
 Each figure states the machine and settings. Results are printed as a table and written as JSON.
 """
@@ -130,7 +130,16 @@ def bench_memory() -> dict[str, Any]:
             proc.wait(30)
 
 
-SECTIONS = {"stt": bench_stt, "tts": bench_tts, "memory": bench_memory}
+def bench_monitor() -> dict[str, Any]:
+    """HR monitor fan-out latency (EventBus publish → monitor socket) with 1, 10 and 50 monitors."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import bench_monitor  # type: ignore[import-not-found]
+
+    result: dict[str, Any] = bench_monitor.run()
+    return result
+
+
+SECTIONS = {"stt": bench_stt, "tts": bench_tts, "memory": bench_memory, "monitor": bench_monitor}
 
 
 def main() -> int:

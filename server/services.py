@@ -14,6 +14,7 @@ from server.store.state import EventBus, SessionStore, open_state
 
 if TYPE_CHECKING:
     from server.jobs.worker import AnswerWorker
+    from server.live.fanout import Fanout
     from server.live.room import LiveRooms
     from server.speech.stt import STTPool
     from server.speech.tts import TTSService
@@ -31,6 +32,7 @@ class Services:
     stt: STTPool = field(init=False)
     jobs: AnswerWorker = field(init=False)
     live: LiveRooms = field(init=False)
+    fanout: Fanout = field(init=False)
     tts: TTSService = field(init=False)
 
     @classmethod
@@ -55,6 +57,9 @@ class Services:
         from server.live.room import LiveRooms
 
         services.live = LiveRooms(services)
+        from server.live.fanout import Fanout
+
+        services.fanout = Fanout(bus)
         services.tts = build_tts(settings)
         services.jobs = AnswerWorker(
             services,
@@ -66,6 +71,7 @@ class Services:
 
     async def close(self) -> None:
         await self.live.close()
+        await self.fanout.close()
         await self.jobs.close()
         await self.tts.close()
         await self.stt.close()

@@ -110,7 +110,7 @@ async def _forward(
 ) -> None:
     """Every event of the interview with ``seq`` greater than ``after``: history, then live."""
     channel = events_channel(interview_id)
-    async with contextlib.aclosing(services.bus.subscribe(channel, after)) as events:
+    async with contextlib.aclosing(services.fanout.follow(channel, after)) as events:
         async for seq, event in events:
             async with lock:
                 await websocket.send_text(json.dumps({**event, "seq": seq}, separators=(",", ":")))
