@@ -157,8 +157,10 @@ def run(sizes: tuple[int, ...] = (1, 10, 50), events: int = 200) -> dict[str, An
         base = f"http://127.0.0.1:{port}"
         try:
             _wait_ready(base)
-            token, interview_id = _interview(base)
-            results = [asyncio.run(_fan_out(base, token, interview_id, prefix, n, events)) for n in sizes]
+            results = []
+            for n in sizes:  # a fresh interview each time: its monitors replay no earlier run's events
+                token, interview_id = _interview(base)
+                results.append(asyncio.run(_fan_out(base, token, interview_id, prefix, n, events)))
         finally:
             server.terminate()
             server.wait(30)
