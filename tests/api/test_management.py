@@ -378,3 +378,19 @@ def test_malformed_json_and_wrong_method(api: Api, hr: dict[str, Any]) -> None:
     envelope_error(
         api.client.put(f"{BASE}/start-interview/", headers=hr["headers"], json={}), 405, "METHOD_NOT_ALLOWED"
     )
+
+
+def test_evaluation_without_a_body(api: Api, hr: dict[str, Any]) -> None:
+    """A POST with no body at all saves nothing new (every field is optional), not a malformed-JSON 400."""
+    _, interview_id = started(api, hr)
+    url = f"{BASE}/{interview_id}/evaluation/"
+    assert api.client.post(url, headers=hr["headers"], json=RATINGS).status_code == 201
+    for headers in (hr["headers"], {**hr["headers"], "Content-Type": "application/json"}):
+        response = api.client.post(url, headers=headers, content=b"")
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["success"] is True and {k: body["data"][k] for k in RATINGS} == RATINGS
+    response = api.client.post(
+        url, headers={**hr["headers"], "Content-Type": "application/json"}, content=b" {"
+    )
+    envelope_error(response, 400, "VALIDATION_ERROR")
