@@ -91,6 +91,7 @@ def test_search_and_category(api: Api, hr: dict[str, Any]) -> None:
     assert names(category="data") == ["Data Analyst"]
     assert names(category="Engineering", search="front") == ["Frontend Engineer"]
     assert names(category="Sales") == []
+    assert names(search="%") == names(search="_") == names(search="Data_Analyst") == [], "no wildcards"
     count = api.client.get("/api/roles", headers=hr["headers"], params={"category": "Engineering"})
     assert count.json()["total"] == 2
 
