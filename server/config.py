@@ -12,8 +12,10 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 DEFAULT_CORS = [
     "http://localhost:5173",
     "http://localhost:3000",
+    "http://localhost:4200",
     "http://127.0.0.1:5173",
     "http://127.0.0.1:3000",
+    "http://127.0.0.1:4200",
 ]
 
 

@@ -117,7 +117,7 @@ def _validate(model: type[CandidateFields], fields: dict[str, Any]) -> Candidate
     try:
         return model.model_validate({k: (None if v == "" else v) for k, v in fields.items()})
     except ValidationError as exc:
-        raise InvalidInput("Invalid candidate data", details=validation_details(exc)) from exc  # type: ignore[arg-type]
+        raise InvalidInput("Invalid candidate data", details=validation_details(exc)) from exc
 
 
 async def _apply(session: DbSession, candidate: Candidate, data: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -55,16 +56,35 @@ def _response(request: Request, status: int, code: str, message: str, details: A
     return JSONResponse(json.loads(body), status_code=status, headers=headers)
 
 
-def validation_details(exc: RequestValidationError) -> dict[str, list[str]]:
-    """Field -> messages, the way seed 004's clients read them (``{"field": ["message"]}``)."""
+_WHERE = ("body", "query", "path", "form")
+
+
+def _message(error: Any, nested: bool) -> str:
+    """DRF's wording for the common cases (seed 004's original was Django REST framework)."""
+    kind = error.get("type")
+    if kind == "missing":
+        return "This field is required."
+    if error.get("input", "") is None:
+        return "This field may not be null."
+    if kind in ("enum", "literal_error"):
+        return f'"{error.get("input")}" is not a valid choice.'
+    if nested:  # one branch of a union (``interviewer_id.int``): say it once, for the field
+        return "Enter a valid value."
+    return str(error.get("msg", "Invalid value"))
+
+
+def validation_details(exc: RequestValidationError | ValidationError) -> dict[str, list[str]]:
+    """Field -> messages, the way seed 004's clients read them (``{"field": ["message"]}``).
+
+    Keys are top-level field names (a union branch or list index is not a field of the form)."""
     details: dict[str, list[str]] = {}
     for error in exc.errors():
-        loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path", "form")]
-        field = ".".join(loc) or "non_field_errors"
-        message = str(error.get("msg", "Invalid value"))
-        if error.get("type") == "missing":
-            message = "This field is required."
-        details.setdefault(field, []).append(message)
+        loc = [part for part in error.get("loc", ()) if part not in _WHERE]
+        field = str(loc[0]) if loc else "non_field_errors"
+        message = _message(error, nested=len(loc) > 1 and isinstance(loc[1], str))
+        messages = details.setdefault(field, [])
+        if message not in messages:
+            messages.append(message)
     return details
 
 

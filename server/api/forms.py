@@ -37,6 +37,8 @@ async def parse_body(request: Request, file_field: str) -> ParsedBody:
             else:
                 fields[key] = value
         return ParsedBody(fields, upload if upload is not None and upload.filename else None)
+    if not (await request.body()).strip():  # no body at all: no fields (as Django REST framework reads it)
+        return ParsedBody({}, None)
     try:
         body = await request.json()
     except ValueError as exc:

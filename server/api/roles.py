@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, StringConstraints, field_validator
 from sqlalchemy.exc import IntegrityError
 
+from server.api.catalogs import Patch
 from server.api.deps import CurrentUser, DbSession
 from server.api.pagination import Page, Skip, limit_param
 from server.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -17,9 +18,10 @@ from server.store.models import JobRole, Role, User, utcnow
 
 router = APIRouter(prefix="/api/roles", tags=["roles"])
 
-RoleName = Annotated[str, Field(min_length=1, max_length=200)]
+RoleName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Category = Annotated[str | None, Field(max_length=100)]
-Skills = Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Field(max_length=100)]
+Skill = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Skills = Annotated[list[Skill], Field(max_length=100)]
 
 
 class RoleCreate(BaseModel):
@@ -29,7 +31,11 @@ class RoleCreate(BaseModel):
     typical_skills: Skills = Field(default_factory=list)
 
 
-class RoleUpdate(BaseModel):
+class RoleUpdate(Patch):
+    """A blank or null name is a 422 (as on create); a null ``typical_skills`` clears the list."""
+
+    not_null = frozenset({"role_name"})
+
     role_name: RoleName | None = None
     role_category: Category = None
     role_description: Annotated[str | None, Field(max_length=5000)] = None
@@ -95,7 +101,7 @@ async def list_roles(
 @router.post("", status_code=201, response_model=RoleOut, summary="Create a role")
 @router.post("/", status_code=201, response_model=RoleOut, include_in_schema=False)
 async def create_role(body: RoleCreate, session: DbSession, user: CurrentUser) -> RoleOut:
-    name = body.role_name.strip()
+    name = body.role_name
     if await roles.by_name(session, name) is not None:
         raise _duplicate(name)
     role = JobRole(**body.model_dump(exclude={"role_name"}), role_name=name, created_by=user.id)
@@ -119,9 +125,9 @@ async def update_role(role_id: int, body: RoleUpdate, session: DbSession, user: 
     _may_change(user, role)
     changes = body.model_dump(exclude_unset=True)
     if "role_name" in changes:
-        name = (changes.pop("role_name") or "").strip()
+        name = changes.pop("role_name")
         other = await roles.by_name(session, name)
-        if not name or (other is not None and other.id != role.id):
+        if other is not None and other.id != role.id:
             raise _duplicate(name)
         role.role_name = name
     for field, value in changes.items():

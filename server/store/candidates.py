@@ -9,6 +9,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.store.models import Candidate, CvStatus, Interview, utcnow
+from server.store.tracking import contains
 
 
 async def get(session: AsyncSession, candidate_id: str) -> Candidate | None:
@@ -31,13 +32,12 @@ async def listing(
 ) -> tuple[int, Sequence[Candidate]]:
     query = select(Candidate)
     if search:
-        like = f"%{search.lower()}%"
         query = query.where(
             or_(
-                func.lower(Candidate.name).like(like),
-                func.lower(Candidate.email).like(like),
-                func.lower(func.coalesce(Candidate.phone_number, "")).like(like),
-                func.lower(func.coalesce(Candidate.place, "")).like(like),
+                contains(Candidate.name, search),
+                contains(Candidate.email, search),
+                contains(func.coalesce(Candidate.phone_number, ""), search),
+                contains(func.coalesce(Candidate.place, ""), search),
             )
         )
     if statuses:

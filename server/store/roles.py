@@ -9,6 +9,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.store.models import JobRole
+from server.store.tracking import contains
 
 
 async def get(session: AsyncSession, role_id: int) -> JobRole | None:
@@ -25,7 +26,7 @@ async def listing(
 ) -> tuple[int, Sequence[JobRole]]:
     query = select(JobRole)
     if search:
-        query = query.where(func.lower(JobRole.role_name).like(f"%{search.lower()}%"))
+        query = query.where(contains(JobRole.role_name, search))
     if category:
         query = query.where(func.lower(JobRole.role_category) == category.lower())
     total = (await session.exec(select(func.count()).select_from(query.subquery()))).one()

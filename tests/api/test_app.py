@@ -91,6 +91,15 @@ def test_cors(api: Api) -> None:
     assert friendly.headers["access-control-allow-origin"] == "http://localhost:5173"
 
 
+def test_cors_allows_the_angular_dev_server(api: Api) -> None:
+    """Seed 003's front end is Angular (``ng serve``: localhost:4200); its preflights pass by default."""
+    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization"}
+    for origin in ("http://localhost:4200", "http://127.0.0.1:4200"):
+        allowed = api.client.options("/api/agents/answer-stream", headers={"Origin": origin, **preflight})
+        assert allowed.status_code == 200, (origin, allowed.text)
+        assert allowed.headers["access-control-allow-origin"] == origin
+
+
 def test_body_limit(tmp_path: Path, database_url: str) -> None:
     """A request body over max_body_bytes is a 413, whether it declares its length or streams chunked."""
     settings = make_settings(tmp_path, database_url, max_body_bytes=2_000)

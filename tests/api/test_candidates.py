@@ -244,6 +244,7 @@ def test_list_search_status_pagination(api: Api, hr: dict[str, Any]) -> None:
     assert names(search="thrissur") == {"Alice Kurian"}
     assert names(search="11111") == {"Bob Mathew"}
     assert names(search=alice["email"]) == {"Alice Kurian"}
+    assert names(search="%") == names(search="_") == names(search="Alice_Kurian") == set(), "no wildcards"
     assert names(status="ongoing") == {"Carol Thomas"}
     assert names(status="pending") == {"Alice Kurian", "Bob Mathew"}
     assert names(status=["ongoing", "pending"]) == {"Alice Kurian", "Bob Mathew", "Carol Thomas"}

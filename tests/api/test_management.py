@@ -187,12 +187,22 @@ def test_start_refusals(api: Api, hr: dict[str, Any]) -> None:
         ({"candidate_id": "not-a-uuid", "scheduled_at": "2025-11-15T10:00:00Z"}, "candidate_id"),
         ({"candidate_id": str(uuid.uuid4())}, "scheduled_at"),
         ({"candidate_id": str(uuid.uuid4()), "scheduled_at": "tomorrow"}, "scheduled_at"),
+        (
+            {
+                "candidate_id": str(uuid.uuid4()),
+                "scheduled_at": "2025-11-15T10:00:00Z",
+                "interviewer_id": [1],
+            },
+            "interviewer_id",
+        ),
     ],
 )
 def test_start_bad_input(api: Api, hr: dict[str, Any], body: dict[str, Any], field: str) -> None:
-    """Missing or malformed start fields are 400 VALIDATION_ERROR naming the field."""
+    """Missing or malformed start fields are 400 VALIDATION_ERROR naming the field (and only the field)."""
     response = api.client.post(f"{BASE}/start-interview/", headers=hr["headers"], json=body)
-    assert field in envelope_error(response, 400, "VALIDATION_ERROR")["details"]
+    details = envelope_error(response, 400, "VALIDATION_ERROR")["details"]
+    assert field in details
+    assert all(key in ("candidate_id", "scheduled_at", "interviewer_id") for key in details), details
 
 
 @pytest.mark.parametrize(
@@ -231,7 +241,11 @@ def test_update_status_validation(api: Api, hr: dict[str, Any]) -> None:
         400,
         "VALIDATION_ERROR",
     )
-    assert "status" in body["details"]
+    assert body["details"] == {"status": ['"invalid_status" is not a valid choice.']}
+    body = envelope_error(
+        api.client.patch(url, headers=hr["headers"], json={"status": None}), 400, "VALIDATION_ERROR"
+    )
+    assert body["details"] == {"status": ["This field may not be null."]}
     envelope_error(
         api.client.patch(url, headers=hr["headers"], json={"status": "selected", "remark": "x" * 501}),
         400,
@@ -364,3 +378,19 @@ def test_malformed_json_and_wrong_method(api: Api, hr: dict[str, Any]) -> None:
     envelope_error(
         api.client.put(f"{BASE}/start-interview/", headers=hr["headers"], json={}), 405, "METHOD_NOT_ALLOWED"
     )
+
+
+def test_evaluation_without_a_body(api: Api, hr: dict[str, Any]) -> None:
+    """A POST with no body at all saves nothing new (every field is optional), not a malformed-JSON 400."""
+    _, interview_id = started(api, hr)
+    url = f"{BASE}/{interview_id}/evaluation/"
+    assert api.client.post(url, headers=hr["headers"], json=RATINGS).status_code == 201
+    for headers in (hr["headers"], {**hr["headers"], "Content-Type": "application/json"}):
+        response = api.client.post(url, headers=headers, content=b"")
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["success"] is True and {k: body["data"][k] for k in RATINGS} == RATINGS
+    response = api.client.post(
+        url, headers={**hr["headers"], "Content-Type": "application/json"}, content=b" {"
+    )
+    envelope_error(response, 400, "VALIDATION_ERROR")

@@ -91,6 +91,7 @@ def test_search_and_category(api: Api, hr: dict[str, Any]) -> None:
     assert names(category="data") == ["Data Analyst"]
     assert names(category="Engineering", search="front") == ["Frontend Engineer"]
     assert names(category="Sales") == []
+    assert names(search="%") == names(search="_") == names(search="Data_Analyst") == [], "no wildcards"
     count = api.client.get("/api/roles", headers=hr["headers"], params={"category": "Engineering"})
     assert count.json()["total"] == 2
 
@@ -173,12 +174,27 @@ def test_invalid_role_is_422(api: Api, hr: dict[str, Any]) -> None:
     for body in (
         {},
         {"role_name": ""},
+        {"role_name": "   "},
         {"role_name": "x" * 201},
         {"role_name": "Fine", "typical_skills": "Python"},
         {"role_name": "Fine", "typical_skills": [""]},
+        {"role_name": "Fine", "typical_skills": ["  "]},
         {"role_name": "Fine", "role_category": "c" * 101},
     ):
         response = api.client.post("/api/roles", headers=hr["headers"], json=body)
         assert response.status_code == 422, (body, response.text)
         assert "detail" in response.json()
     assert api.client.get("/api/roles", headers=hr["headers"]).json()["total"] == 0
+
+
+def test_blank_or_null_rename_is_422(api: Api, hr: dict[str, Any]) -> None:
+    """Renaming to blank or null is a 422 naming ``role_name`` (not a duplicate-name 400); the name stays."""
+    role = create(api, hr["headers"])
+    url = f"/api/roles/{role['role_id']}"
+    for name in ("", "   ", None):
+        response = api.client.put(url, headers=hr["headers"], json={"role_name": name})
+        assert response.status_code == 422, (name, response.text)
+        assert response.json()["detail"][0]["loc"] == ["body", "role_name"]
+    assert api.client.get(url, headers=hr["headers"]).json()["role_name"] == ROLE["role_name"]
+    padded = api.client.put(url, headers=hr["headers"], json={"role_name": "  Staff Engineer  "})
+    assert padded.status_code == 200 and padded.json()["role_name"] == "Staff Engineer"
