@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 import anyio
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from server.api.access import is_participant, visible_interview
@@ -463,6 +464,35 @@ async def report(
     if user.role in (Role.hr, Role.admin):  # HR's notes and actions from the monitor; never the candidate's
         report["hr_actions"] = [action_view(a) for a in await interviews.hr_actions_of(session, interview.id)]
     return report
+
+
+@router.get(
+    "/{interview_id}/answers/{answer_id}/recording",
+    response_class=FileResponse,
+    summary="An answer's stored recording: its audio (default) or, for live answers, its camera video",
+)
+async def recording(
+    interview_id: str,
+    answer_id: str,
+    user: CurrentUser,
+    session: DbSession,
+    services: ServicesDep,
+    kind: Annotated[Literal["audio", "video"], Query()] = "audio",
+) -> FileResponse:
+    interview = await visible_interview(session, user, interview_id)
+    answer = await interviews.get_answer(session, answer_id)
+    if answer is None or answer.interview_id != interview.id:
+        raise NotFound("Answer not found")
+    live = (answer.metrics or {}).get("live") or {}
+    stored = live.get("video_path") if kind == "video" else answer.media_path
+    if not stored:
+        raise NotFound(f"This answer has no {kind} recording")
+    path = files.resolve_stored(services.settings.uploads_dir, stored)
+    return FileResponse(
+        path,
+        media_type=files.MEDIA_TYPES.get(path.suffix.lstrip("."), "application/octet-stream"),
+        headers={"X-Content-Type-Options": "nosniff"},
+    )
 
 
 @router.get("", response_model=list[InterviewSummary], summary="The caller's own interviews")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -149,6 +150,7 @@ async def save_answer(
                 "started_at": _iso(started_at),
                 "ended_at": _iso(ended_at),
                 "seconds": round(recording.seconds, 2),
+                "video_path": _relative(services, recording.video),
             },
         }
         answer.emotion, answer.confidence = analysis.emotion, analysis.confidence
@@ -167,6 +169,11 @@ async def _store_wav(services: Services, data: bytes) -> str:
     name = f"{uuid.uuid4().hex}.wav"
     await (folder / name).write_bytes(data)
     return f"answers/{name}"
+
+
+def _relative(services: Services, path: Path | None) -> str | None:
+    """A stored file's path relative to the uploads folder (how answers refer to their media)."""
+    return None if path is None else path.relative_to(services.settings.uploads_dir).as_posix()
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -11,6 +11,7 @@ import io
 import math
 import wave
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -98,6 +99,7 @@ class AnswerRecording:
     def __init__(self, max_seconds: float) -> None:
         self._pcm = bytearray()
         self._limit = int(max_seconds * SAMPLE_RATE * 2)
+        self.video: Path | None = None  # the answer's camera recording, when there is one
 
     def add(self, pcm: bytes) -> None:
         room = self._limit - len(self._pcm)

@@ -73,6 +73,8 @@ class LiveRoom:
         self.transcripts: dict[str, Any] = {}
         self.speaking: dict[str, asyncio.Task[None]] = {}
         self.tasks: set[asyncio.Task[Any]] = set()
+        self.filming: RtcIngest | None = None  # the peer whose camera records the current answer
+        self.filmed: dict[str, asyncio.Task[Any]] = {}  # finishing each answer's video file
         self._pump_lock = asyncio.Lock()
         self._ticker: asyncio.Task[None] | None = None
         self._kick_pending = False
@@ -267,15 +269,32 @@ class LiveRoom:
         self.recording_qid, self.pieces, self.committed = effect.question_id, [], 0
         for chunk in self.pre_roll:
             self.recording.add(chunk)
+        peer = self.rtc.get(self.machine.connection or -1)
+        if peer is not None and self.services.settings.live_record_video:
+            path = self.services.settings.uploads_dir / "answers" / f"{uuid.uuid4().hex}.webm"
+            if await peer.start_video(path):
+                self.filming = peer
 
     async def _stop_recording(self, effect: fx.StopRecording) -> None:
-        if effect.keep and self.recording is not None:
-            self.finished[effect.question_id] = self.recording
+        recording, peer, self.filming = self.recording, self.filming, None
+        if effect.keep and recording is not None:
+            self.finished[effect.question_id] = recording
             self.finished_pieces[effect.question_id] = (self.pieces, self.committed)
         else:
             for _, task in self.pieces:
                 task.cancel()
+        if peer is not None:  # finishing the file takes a moment: the save waits for it, nothing else does
+            self.filmed[effect.question_id] = self.spawn(
+                self._finish_video(peer, recording if effect.keep else None), f"video-{effect.question_id}"
+            )
         self.recording, self.recording_qid, self.pieces, self.committed = None, None, [], 0
+
+    async def _finish_video(self, peer: RtcIngest, recording: AnswerRecording | None) -> None:
+        path = await peer.stop_video()
+        if recording is not None:
+            recording.video = path
+        elif path is not None:
+            path.unlink(missing_ok=True)
 
     async def _transcribe(self, effect: fx.Transcribe) -> None:
         self.spawn(self._transcribe_task(effect.question_id), f"transcribe-{effect.question_id}")
@@ -306,6 +325,9 @@ class LiveRoom:
     async def _save_task(self, effect: fx.SaveAnswer) -> None:
         recording = self.finished.pop(effect.question_id, None) or AnswerRecording(1)
         transcript = self.transcripts.pop(effect.question_id, None)
+        filmed = self.filmed.pop(effect.question_id, None)
+        if filmed is not None:
+            await asyncio.gather(filmed, return_exceptions=True)
         try:
             answer_id = await actions.save_answer(
                 self.services,
@@ -351,15 +373,8 @@ class LiveRoom:
 
     async def _negotiate_task(self, effect: fx.NegotiateMedia) -> None:
         settings = self.services.settings
-        video = None
-        if settings.live_record_video:
-            video = settings.uploads_dir / "recordings" / f"{uuid.uuid4().hex}.webm"
         connection = effect.connection
-        peer = RtcIngest(
-            lambda pcm: self.on_audio(connection, pcm),
-            ice=ice_servers(settings.ice_servers),
-            video_path=video,
-        )
+        peer = RtcIngest(lambda pcm: self.on_audio(connection, pcm), ice=ice_servers(settings.ice_servers))
         old = self.rtc.pop(connection, None)
         if old is not None:
             await old.close()

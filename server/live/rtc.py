@@ -1,8 +1,8 @@
 """WebRTC ingest with aiortc: the candidate's microphone (and camera) arrive here, signalled over the room.
 
 Audio is resampled to 16 kHz mono PCM16 and handed to ``on_audio`` in 20 ms-ish chunks (the same path as
-PCM frames sent over the socket). Video is recorded to a file when ``video_path`` is given. ICE servers
-come from settings (none by default: a public STUN server stalls an offline machine).
+PCM frames sent over the socket). The camera is recorded per answer (``start_video`` / ``stop_video``).
+ICE servers come from settings (none by default: a public STUN server stalls an offline machine).
 
 The candidate's tracks go through one ``MediaRelay``, so HR viewers (:class:`RtcViewer`) watch them live:
 each source is received and decoded once; aiortc encodes once per viewer (it cannot forward encoded
@@ -38,14 +38,12 @@ def ice_servers(raw: str | None) -> list[dict[str, Any]]:
 class RtcIngest:
     """One candidate's peer connection. Call ``accept_offer`` with the browser's SDP; ``close`` at the end."""
 
-    def __init__(
-        self, on_audio: Callable[[bytes], None], *, ice: list[dict[str, Any]], video_path: Path | None = None
-    ) -> None:
+    def __init__(self, on_audio: Callable[[bytes], None], *, ice: list[dict[str, Any]]) -> None:
         config = RTCConfiguration([RTCIceServer(**server) for server in ice])
         self.pc = RTCPeerConnection(configuration=config)
         self._on_audio = on_audio
-        self._video_path = video_path
         self._recorder: MediaRecorder | None = None
+        self._recording: Path | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self.relay = MediaRelay()
         self.tracks: dict[str, MediaStreamTrack] = {}  # the candidate's tracks by kind, for viewers
@@ -65,13 +63,6 @@ class RtcIngest:
             task = asyncio.create_task(self._pump_audio(self.relay.subscribe(track)))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-        elif track.kind == "video" and self._video_path is not None and self._recorder is None:
-            self._video_path.parent.mkdir(parents=True, exist_ok=True)
-            self._recorder = MediaRecorder(str(self._video_path))
-            self._recorder.addTrack(self.relay.subscribe(track))
-            task = asyncio.create_task(self._recorder.start())
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
 
     async def _pump_audio(self, track: MediaStreamTrack) -> None:
         resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
@@ -82,6 +73,34 @@ class RtcIngest:
                 return
             for out in resampler.resample(frame):  # type: ignore[arg-type]
                 self._on_audio(out.to_ndarray().tobytes())
+
+    async def start_video(self, path: Path) -> bool:
+        """Record the camera to ``path`` (WebM) until :meth:`stop_video`; False when there is no camera or
+        a recording is already running."""
+        track = self.tracks.get("video")
+        if track is None or self._recorder is not None:
+            return False
+        path.parent.mkdir(parents=True, exist_ok=True)
+        recorder = MediaRecorder(str(path))
+        recorder.addTrack(self.relay.subscribe(track))
+        await recorder.start()
+        self._recorder, self._recording = recorder, path
+        return True
+
+    async def stop_video(self) -> Path | None:
+        """Finish the running recording; returns its file, or None when nothing usable was recorded."""
+        recorder, path = self._recorder, self._recording
+        self._recorder = self._recording = None
+        if recorder is None or path is None:
+            return None
+        try:
+            await recorder.stop()
+        except Exception as exc:  # a recorder that never got a frame
+            log.warning("rtc_recorder_stop_failed", error_type=type(exc).__name__)
+        if path.exists() and path.stat().st_size > 0:
+            return path
+        path.unlink(missing_ok=True)
+        return None
 
     async def accept_offer(self, sdp: str) -> str:
         """Set the browser's offer and return our answer SDP (ICE candidates gathered into it)."""
@@ -100,11 +119,8 @@ class RtcIngest:
         await self.pc.addIceCandidate(parsed)
 
     async def close(self) -> None:
-        if self._recorder is not None:
-            try:
-                await self._recorder.stop()
-            except Exception as exc:  # a recorder that never got a frame
-                log.warning("rtc_recorder_stop_failed", error_type=type(exc).__name__)
+        """Close the connection; a recording still running is finished (its file kept for the caller)."""
+        await self.stop_video()
         await self.pc.close()
         for task in list(self._tasks):
             task.cancel()

@@ -78,6 +78,8 @@ MEDIA_TYPES: Mapping[str, str] = MappingProxyType(
         "mp3": "audio/mpeg",
         "wav": "audio/wav",
         "m4a": "audio/mp4",
+        "webm": "video/webm",
+        "mp4": "video/mp4",
     }
 )
 

@@ -48,6 +48,18 @@ class Microphone(AudioStreamTrack):
         return frame
 
 
+class Camera(VideoStreamTrack):
+    """A small, slow test camera (320x240 at 10 fps, moving grey levels): cheap to encode on two cores."""
+
+    async def recv(self) -> av.VideoFrame:
+        pts, time_base = await self.next_timestamp()
+        shade = (pts // 3000) % 200 + 30
+        frame = av.VideoFrame.from_ndarray(np.full((240, 320, 3), shade, np.uint8), format="rgb24")
+        frame.pts, frame.time_base = pts, time_base
+        await asyncio.sleep(0.066)  # with next_timestamp's own pacing: about 10 frames a second
+        return frame
+
+
 class RtcCandidate:
     def __init__(self, ws: ClientConnection, *, camera: bool = False) -> None:
         self.ws = ws
@@ -55,7 +67,7 @@ class RtcCandidate:
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.pc.addTrack(self.mic)
         if camera:
-            self.pc.addTrack(VideoStreamTrack())  # aiortc's test pattern: black 640x480 frames
+            self.pc.addTrack(Camera())
         self.messages: list[dict[str, Any]] = []
 
     @classmethod

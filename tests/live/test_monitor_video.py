@@ -74,7 +74,7 @@ async def test_hr_sees_the_candidates_camera(api: Api) -> None:
         async with asyncio.timeout(30):
             frame = await tracks["video"].recv()
             sound = await tracks["audio"].recv()
-        assert (frame.width, frame.height) == (640, 480)
+        assert (frame.width, frame.height) == (320, 240)
         assert sound.sample_rate > 0
     finally:
         for pc in viewers:
