@@ -1,4 +1,6 @@
-"""Viva benchmarks: ``scripts/bench [stt] [tts] [memory] [monitor] [--json FILE]`` (all by default).
+"""Viva benchmarks: ``scripts/bench [stt] [tts] [memory] [monitor] [live [N]] [--json FILE]``.
+
+With no section named, every section runs.
 
 Each figure states the machine and settings. Results are printed as a table and written as JSON.
 """
@@ -139,21 +141,41 @@ def bench_monitor() -> dict[str, Any]:
     return result
 
 
-SECTIONS = {"stt": bench_stt, "tts": bench_tts, "memory": bench_memory, "monitor": bench_monitor}
+def bench_live(sessions: int | None = None) -> dict[str, Any]:
+    """Live sessions over WebRTC: N candidates (default: a sweep of 1, 4, 8, 12, 16)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import bench_live  # type: ignore[import-not-found]
+
+    result: dict[str, Any] = bench_live.run((sessions,) if sessions else (1, 4, 8, 12, 16))
+    return result
+
+
+SECTIONS = {
+    "stt": bench_stt,
+    "tts": bench_tts,
+    "memory": bench_memory,
+    "monitor": bench_monitor,
+    "live": bench_live,
+}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("sections", nargs="*", choices=[*SECTIONS, []], default=[])
+    parser.add_argument("sections", nargs="*", help=f"any of {', '.join(SECTIONS)}; 'live N' runs N sessions")
     parser.add_argument("--json", type=Path, default=ROOT / "bench-results.json")
     args = parser.parse_args()
+    live_sessions = next((int(a) for a in args.sections if a.isdigit()), None)
+    args.sections = [a for a in args.sections if not a.isdigit()]
+    unknown = [a for a in args.sections if a not in SECTIONS]
+    if unknown:
+        parser.error(f"unknown section(s): {', '.join(unknown)}")
     results: dict[str, Any] = {
         "machine": machine(),
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     for name in args.sections or list(SECTIONS):
         print(f"running {name} ...", file=sys.stderr, flush=True)
-        results[name] = SECTIONS[name]()
+        results[name] = bench_live(live_sessions) if name == "live" else SECTIONS[name]()
     args.json.write_text(json.dumps(results, indent=2))
     print(json.dumps(results, indent=2))
     return 0

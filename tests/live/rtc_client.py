@@ -24,12 +24,15 @@ class Microphone(AudioStreamTrack):
     def __init__(self) -> None:
         super().__init__()
         self.pending = bytearray()
+        self.drained = asyncio.Event()  # set once every queued sample has been sent
+        self.drained.set()
         self._pts = 0
         self._start: float | None = None
 
     def say(self, pcm: np.ndarray, rate: int) -> None:
         resampled = np.interp(np.arange(0, len(pcm), rate / RATE), np.arange(len(pcm)), pcm).astype(np.int16)
         self.pending += resampled.tobytes()
+        self.drained.clear()
 
     async def recv(self) -> av.AudioFrame:
         if self._start is None:
@@ -39,6 +42,8 @@ class Microphone(AudioStreamTrack):
             await asyncio.sleep(wait)
         chunk = bytes(self.pending[: SAMPLES * 2])
         del self.pending[: SAMPLES * 2]
+        if not self.pending:
+            self.drained.set()
         chunk += bytes(SAMPLES * 2 - len(chunk))
         frame = av.AudioFrame.from_ndarray(
             np.frombuffer(chunk, np.int16).reshape(1, -1), format="s16", layout="mono"

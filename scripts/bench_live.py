@@ -1,0 +1,219 @@
+"""Live sessions: N simulated candidates (real aiortc peers speaking a Piper-made answer) against one server.
+
+Each candidate joins its own interview (3 questions) over WebRTC, plays along with every question and
+answers it by voice, then says ``answer.done``. Measured per answer, from the server's end-of-answer
+decision (the ``thinking`` message): ``transcript.final`` latency, and the first audio byte of the next
+question. The server runs as its own process (SQLite, offline AI, Piper, tiny.en); its CPU time and peak
+memory are read from /proc. The candidates share the machine with the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+ADMIN = ("bench-admin@example.com", "bench-admin-password")
+QUESTIONS = [
+    {"text": "Tell me about a REST API you designed.", "expected_duration_minutes": 2},
+    {"text": "How do you test a web service?", "expected_duration_minutes": 2},
+    {"text": "How do you deploy a Python service?", "expected_duration_minutes": 2},
+]
+
+
+@dataclass
+class Samples:
+    final_s: list[float] = field(default_factory=list)
+    next_audio_s: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def _schedule(base: str, count: int) -> list[tuple[str, str]]:
+    """``count`` interviews, each for a new registered candidate: (interview id, candidate token)."""
+    import httpx
+
+    out = []
+    with httpx.Client(base_url=base, timeout=60) as http:
+        login = http.post("/auth/login", json={"email": ADMIN[0], "password": ADMIN[1]}).json()
+        admin = {"Authorization": f"Bearer {login['access_token']}"}
+        for _ in range(count):
+            email = f"live-{uuid.uuid4().hex[:8]}@example.com"
+            body = {"name": "Bench Candidate", "email": email, "password": "password-123"}
+            token = http.post("/auth/register", json=body).json()["access_token"]
+            me = http.get("/auth/me", headers={"Authorization": f"Bearer {token}"}).json()
+            plan = {"candidate_id": me["id"], "job_title": "Backend Engineer", "questions": QUESTIONS}
+            response = http.post("/api/v1/interview/schedule", json=plan, headers=admin)
+            response.raise_for_status()
+            out.append((response.json()["id"], token))
+    return out
+
+
+async def _next(ws: Any) -> tuple[dict[str, Any] | None, float]:
+    """The next frame: (message, arrival time); message None for a binary (audio) frame."""
+    frame = await ws.recv()
+    now = time.monotonic()
+    return (None if isinstance(frame, bytes) else json.loads(frame)), now
+
+
+async def _until(ws: Any, kinds: tuple[str, ...]) -> tuple[dict[str, Any], float]:
+    while True:
+        message, at = await _next(ws)
+        if message is not None and message["type"] in kinds:
+            return message, at
+        if message is not None and message["type"] == "error" and message.get("code") != 4012:
+            raise RuntimeError(f"server error {message.get('code')}")
+
+
+async def _candidate(url: str, token: str, pcm: Any, rate: int, samples: Samples, delay: float) -> None:
+    from tests.live.rtc_client import RtcCandidate
+
+    await asyncio.sleep(delay)
+    client = await RtcCandidate.connect(url)
+    decided: float | None = None
+    try:
+        await client.send({"type": "hello", "token": token, "protocol": "1.0"})
+        await _until(client.ws, ("welcome",))
+        await client.offer()
+        while True:
+            message, _ = await _until(client.ws, ("question.started", "interview.completed"))
+            if message["type"] == "interview.completed":
+                return
+            qid = message["question_id"]
+            while True:  # the question's speech: time its first byte from the last end-of-answer
+                frame, at = await _next(client.ws)
+                if frame is None:
+                    if decided is not None:
+                        samples.next_audio_s.append(at - decided)
+                        decided = None
+                elif frame["type"] == "question.audio.end":
+                    break
+            await client.send({"type": "playback.ended", "question_id": qid})
+            await _until(client.ws, ("listening",))
+            client.mic.say(pcm, rate)
+            await client.mic.drained.wait()
+            await asyncio.sleep(0.3)
+            await client.send({"type": "answer.done", "question_id": qid})
+            _, decided = await _until(client.ws, ("thinking",))
+            _, final = await _until(client.ws, ("transcript.final",))
+            samples.final_s.append(final - decided)
+    except Exception as exc:
+        samples.errors.append(type(exc).__name__)
+    finally:
+        await client.close()
+
+
+def _cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _peak_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+def _pct(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] * 1000, 1)
+
+
+async def _run_sessions(base: str, sessions: list[tuple[str, str]]) -> Samples:
+    from tests.media import speech
+
+    pcm, rate = speech()
+    samples = Samples()
+    ws_base = base.replace("http://", "ws://")
+    await asyncio.gather(
+        *(
+            _candidate(f"{ws_base}/ws/interviews/{iid}", token, pcm, rate, samples, i * 0.7)
+            for i, (iid, token) in enumerate(sessions)
+        )
+    )
+    return samples
+
+
+def run_one(n: int) -> dict[str, Any]:
+    """One server, ``n`` concurrent candidates; the figures for that load."""
+    from bench import _free_port  # type: ignore[import-not-found]
+    from bench_monitor import _wait_ready  # type: ignore[import-not-found]
+
+    port = _free_port()
+    with tempfile.TemporaryDirectory() as data:
+        env = {
+            **os.environ,
+            "VIVA_DATA_DIR": data,
+            "VIVA_ADMIN_EMAIL": ADMIN[0],
+            "VIVA_ADMIN_PASSWORD": ADMIN[1],
+            "VIVA_LOG_LEVEL": "WARNING",
+            "VIVA_PRELOAD_MODELS": "true",
+        }
+        env.pop("DATABASE_URL", None)
+        env.pop("REDIS_URL", None)
+        server = subprocess.Popen(
+            [sys.executable, "-m", "server", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            _wait_ready(base)
+            sessions = _schedule(base, n)
+            time.sleep(3)  # let the background TTS of the scheduled questions finish
+            cpu0, wall0 = _cpu_s(server.pid), time.monotonic()
+            samples = asyncio.run(_run_sessions(base, sessions))
+            cpu, wall = _cpu_s(server.pid) - cpu0, time.monotonic() - wall0
+            peak = _peak_mb(server.pid)
+        finally:
+            server.terminate()
+            server.wait(30)
+    return {
+        "sessions": n,
+        "answers": len(samples.final_s),
+        "errors": samples.errors,
+        "final_p50_ms": _pct(samples.final_s, 0.5),
+        "final_p95_ms": _pct(samples.final_s, 0.95),
+        "next_audio_p50_ms": _pct(samples.next_audio_s, 0.5),
+        "next_audio_p95_ms": _pct(samples.next_audio_s, 0.95),
+        "wall_s": round(wall, 1),
+        "server_cpu_s": round(cpu, 1),
+        "server_cpu_per_session_pct": round(100 * cpu / wall / n, 1),
+        "server_peak_rss_mb": peak,
+    }
+
+
+def run(sizes: tuple[int, ...] = (1, 4, 8, 12, 16)) -> dict[str, Any]:
+    """Each size in turn; the largest N whose p95 ``transcript.final`` latency stays within 1.5 s."""
+    runs = []
+    for n in sizes:
+        print(f"  live: {n} sessions ...", file=sys.stderr, flush=True)
+        runs.append(run_one(n))
+    within = [r["sessions"] for r in runs if r["final_p95_ms"] is not None and r["final_p95_ms"] <= 1500]
+    return {
+        "settings": "SQLite, offline AI, Piper, tiny.en int8 (2 threads, 1 STT worker), aiortc peers",
+        "runs": runs,
+        "largest_n_final_p95_within_1500ms": max(within) if within else None,
+        "of_sizes_tried": list(sizes),
+        "answer_speech_s": _answer_seconds(),
+    }
+
+
+def _answer_seconds() -> float:
+    from tests.media import speech
+
+    pcm, rate = speech()
+    return round(len(pcm) / rate, 1)
