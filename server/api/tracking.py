@@ -11,10 +11,12 @@ from datetime import date, datetime, time
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
+from fastapi import Body as JsonBody
 from pydantic import Field, StringConstraints
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server import practice
 from server.api.catalogs import (
     Body,
     CompanyOut,
@@ -28,10 +30,11 @@ from server.api.catalogs import (
     Text20000,
     apply,
 )
-from server.api.deps import CurrentUser, DbSession
+from server.api.deps import CurrentUser, DbSession, ServicesDep
 from server.api.pagination import Page, Skip, limit_param
 from server.api.roles import RoleOut
 from server.domain.errors import InvalidInput, NotFound
+from server.store import interviews as domain_interviews
 from server.store import tracking
 from server.store.models import JobRole, Role, User, utcnow
 from server.store.tracking_models import (
@@ -500,6 +503,61 @@ async def link_question(interview_id: Id, body: LinkIn, session: DbSession, user
     await tracking.count_question_use(session, body.question_id)
     await session.refresh(question)
     return LinkOut.of(link, question)
+
+
+# ---------------------------------------------------------------- practice mode
+
+
+class PracticeIn(Body):
+    num_questions: Annotated[int, Field(ge=1, le=10)] = 5
+    voice: Literal["male", "female"] = "female"
+
+
+class PracticeQuestion(Body):
+    question_id: str
+    text: str
+    category: str
+
+
+class PracticeOut(Body):
+    interview_id: int
+    practice_interview_id: str
+    status: str
+    room_url: str
+    socket_url: str
+    report_url: str
+    questions: list[PracticeQuestion]
+
+
+@interviews_router.post(
+    "/{interview_id}/practice",
+    status_code=201,
+    response_model=PracticeOut,
+    summary="Start a live practice session for a mock or practice interview",
+    description="Creates an interview in the live room with questions from the question bank for the "
+    "role (and the AI engine when the bank has too few). Take it at `room_url`; when its report is "
+    "ready, the tracked interview's rating, feedback, strengths and areas for improvement are filled in.",
+)
+async def start_practice(
+    interview_id: Id,
+    session: DbSession,
+    user: CurrentUser,
+    services: ServicesDep,
+    body: Annotated[PracticeIn | None, JsonBody()] = None,
+) -> PracticeOut:
+    tracked = await _interview(session, interview_id, user)
+    choice = body or PracticeIn()
+    live = await practice.start(services, session, user, tracked, choice.num_questions, choice.voice)
+    questions = await domain_interviews.questions_of(session, live.id)
+    return PracticeOut(
+        interview_id=interview_id,
+        practice_interview_id=live.id,
+        status=str(live.status),
+        room_url=f"/room/{live.id}",
+        socket_url=f"/ws/interviews/{live.id}",
+        report_url=f"/interviews/{live.id}/report",
+        questions=[PracticeQuestion(question_id=q.id, text=q.text, category=q.category) for q in questions],
+    )
 
 
 # ---------------------------------------------------------------- statistics

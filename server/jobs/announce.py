@@ -1,4 +1,5 @@
-"""Tell the interview's monitors what background work produced: an answer's scores, then the report.
+"""Tell the interview's monitors what background work produced: an answer's scores, then the report
+(and, for a practice session, write its results into the tracked interview).
 
 Both go on the interview's event stream (``server.store.channels.events_channel``), which the HR monitor
 socket relays from any instance. Announcing never fails the work that produced the result.
@@ -6,6 +7,7 @@ socket relays from any instance. Announcing never fails the work that produced t
 
 from __future__ import annotations
 
+from server import practice
 from server.logs import log
 from server.services import Services
 from server.store import interviews
@@ -45,7 +47,8 @@ async def scored(services: Services, answer_id: str) -> None:
 
 
 async def report_if_ready(services: Services, interview_id: str) -> None:
-    """Publish ``report.ready`` once (per interview) when it is over and every answer is scored."""
+    """When the interview is over and every answer is scored: record a practice session's results, and
+    publish ``report.ready`` (once per interview)."""
     try:
         async with services.db.session() as session:
             interview = await interviews.get(session, interview_id)
@@ -54,6 +57,7 @@ async def report_if_ready(services: Services, interview_id: str) -> None:
             report = await report_001(services, session, interview)
         if "decision" not in report:
             return
+        await practice.record_results(services, interview_id, report)
         if await services.store.incr(f"report-ready:{interview_id}", REPORT_ONCE_S) != 1:
             return
         event = {

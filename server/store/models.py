@@ -146,6 +146,7 @@ class Interview(SQLModel, table=True):
     hr_recommendation: str | None = Field(default=None, max_length=64)
     started_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     completed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    tracked_interview_id: int | None = Field(default=None, index=True)  # a seed-003 practice session's
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
 

@@ -1,4 +1,4 @@
-"""HR actions from the live monitor: notes, added questions, ended interviews
+"""HR actions from the live monitor (notes, added questions, ended interviews); practice sessions
 
 Revision ID: 0003
 Revises: 0002
@@ -17,6 +17,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("interviews", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("tracked_interview_id", sa.Integer(), nullable=True))
+        batch_op.create_index(batch_op.f("ix_interviews_tracked_interview_id"), ["tracked_interview_id"])
     op.create_table(
         "hr_actions",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -38,3 +41,6 @@ def downgrade() -> None:
     with op.batch_alter_table("hr_actions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_hr_actions_interview_id"))
     op.drop_table("hr_actions")
+    with op.batch_alter_table("interviews", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_interviews_tracked_interview_id"))
+        batch_op.drop_column("tracked_interview_id")
