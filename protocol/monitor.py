@@ -51,6 +51,7 @@ from protocol.messages import (
 __all__ = [
     "AnswerScored",
     "CandidateInfo",
+    "ConnectionQuality",
     "MonitorAck",
     "MonitorClientMessage",
     "MonitorEnd",
@@ -174,6 +175,18 @@ class NoteAdded(_Sequenced):
     author_name: str
 
 
+class ConnectionQuality(_Sequenced):
+    """The candidate's connection, measured by the instance holding the session: sent when the level
+    changes, and at least every 30 s while media flows."""
+
+    type: Literal["connection.quality"] = "connection.quality"
+    level: Literal["good", "fair", "poor"]
+    transport: Literal["webrtc", "pcm"]
+    audio_ratio: float = Field(description="audio seconds received per second (1.0: nothing missing)")
+    packet_loss: float | None = Field(default=None, description="fraction of RTP packets lost (WebRTC)")
+    jitter_ms: float | None = Field(default=None, description="RTP interarrival jitter (WebRTC)")
+
+
 class ReportReady(_Sequenced):
     """Every answer is scored and the interview is over: the report's headline (full report at the URL)."""
 
@@ -200,6 +213,7 @@ MonitorFrame = Annotated[
     | SessionEnded
     | AnswerScored
     | NoteAdded
+    | ConnectionQuality
     | ReportReady,
     Field(discriminator="type"),
 ]

@@ -33,6 +33,7 @@ from server.services import Services
 from server.session import InterviewSession, InvalidPhase
 from server.session import effects as fx
 from server.session.model import Question, SessionConfig
+from server.session.quality import assess
 from server.speech.stt import Transcript, join_transcripts
 from server.store.channels import commands_channel, events_channel, snapshot_key
 
@@ -74,6 +75,7 @@ class LiveRoom:
         self.speaking: dict[str, asyncio.Task[None]] = {}
         self.tasks: set[asyncio.Task[Any]] = set()
         self.filming: RtcIngest | None = None  # the peer whose camera records the current answer
+        self.quality = QualityWatch()
         self.filmed: dict[str, asyncio.Task[Any]] = {}  # finishing each answer's video file
         self._pump_lock = asyncio.Lock()
         self._ticker: asyncio.Task[None] | None = None
@@ -97,6 +99,8 @@ class LiveRoom:
             await asyncio.sleep(0.1)
             self.machine.tick()
             await self.pump()
+            if self.quality.due() and self.machine.connection in self.media_seen:
+                self.spawn(self._report_quality(self.machine.connection), "quality")
             if time.monotonic() - renewed >= ttl / 3:
                 renewed = time.monotonic()
                 try:
@@ -181,6 +185,7 @@ class LiveRoom:
             self.kick()
         if self.recording is not None:
             self.recording.add(pcm)
+        self.quality.audio_bytes += len(pcm)
         now = time.time()
         events = self.vad.feed(pcm)
         for event in events:
@@ -219,6 +224,18 @@ class LiveRoom:
         if text:
             self.machine.transcript_partial(question_id, text)
             self.kick()
+
+    async def _report_quality(self, connection: int | None) -> None:
+        """Measure the candidate's connection; publish ``connection.quality`` when it changed (or anew every
+        30 s) for the monitors."""
+        peer = self.rtc.get(connection if connection is not None else -1)
+        stats = await peer.audio_stats() if peer is not None else None
+        event = self.quality.measure("webrtc" if peer is not None else "pcm", stats)
+        if event is not None:
+            try:
+                await self.services.bus.publish(events_channel(self.interview_id), event)
+            except Exception as exc:
+                log.warning("quality_publish_failed", error_type=type(exc).__name__)
 
     # ---- effects ----------------------------------------------------------------------------------------
 
@@ -448,6 +465,47 @@ _HANDLERS: dict[type, Callable[[LiveRoom, Any], Awaitable[None]]] = {
 
 def _when(epoch: float | None) -> datetime | None:
     return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
+
+
+class QualityWatch:
+    """Audio received per window and the RTP receiver's counters, turned into ``connection.quality``."""
+
+    WINDOW_S, REPEAT_S = 5.0, 30.0
+
+    def __init__(self) -> None:
+        self.audio_bytes = 0
+        self.since = time.monotonic()
+        self.rtp: tuple[int, int] | None = None  # packets received, lost at the last measure
+        self.level: str | None = None
+        self.published = 0.0
+
+    def due(self) -> bool:
+        return time.monotonic() - self.since >= self.WINDOW_S
+
+    def measure(self, transport: str, stats: tuple[int, int, float] | None) -> dict[str, Any] | None:
+        """The event to publish now, or None when nothing worth telling changed."""
+        now = time.monotonic()
+        ratio = self.audio_bytes / BYTES_PER_S / max(now - self.since, 1e-3)
+        self.audio_bytes, self.since = 0, now
+        loss = jitter = None
+        if stats is not None:
+            received, lost, jitter = stats
+            got, missed = (
+                (received, lost) if self.rtp is None else (received - self.rtp[0], lost - self.rtp[1])
+            )
+            loss = max(0.0, missed / (got + missed)) if got + missed > 0 else 0.0
+            self.rtp = (received, lost)
+        level = assess(ratio, loss, jitter)
+        if level == self.level and now - self.published < self.REPEAT_S:
+            return None
+        self.level, self.published = level, now
+        event: dict[str, Any] = {"type": "connection.quality", "level": level, "transport": transport}
+        event["audio_ratio"] = round(min(ratio, 9.99), 2)
+        if loss is not None:
+            event["packet_loss"] = round(loss, 4)
+        if jitter is not None:
+            event["jitter_ms"] = round(jitter, 1)
+        return event
 
 
 class LiveRooms:

@@ -26,6 +26,8 @@ from aiortc.sdp import candidate_from_sdp
 from server.live.audio import SAMPLE_RATE
 from server.logs import log
 
+OPUS_CLOCK_KHZ = 48.0  # RTP clock of Opus: jitter is reported in its units
+
 
 def ice_servers(raw: str | None) -> list[dict[str, Any]]:
     """``VIVA_ICE_SERVERS``: a JSON list of ``{"urls": .., "username": .., "credential": ..}`` objects."""
@@ -73,6 +75,17 @@ class RtcIngest:
                 return
             for out in resampler.resample(frame):  # type: ignore[arg-type]
                 self._on_audio(out.to_ndarray().tobytes())
+
+    async def audio_stats(self) -> tuple[int, int, float] | None:
+        """The audio receiver's (packets received, packets lost, jitter in ms), or None before media."""
+        try:
+            report = await self.pc.getStats()
+        except Exception:  # closed meanwhile
+            return None
+        for stats in report.values():
+            if getattr(stats, "type", "") == "inbound-rtp" and getattr(stats, "kind", "") == "audio":
+                return int(stats.packetsReceived), int(stats.packetsLost), stats.jitter / OPUS_CLOCK_KHZ
+        return None
 
     async def start_video(self, path: Path) -> bool:
         """Record the camera to ``path`` (WebM) until :meth:`stop_video`; False when there is no camera or

@@ -93,6 +93,8 @@ def test_monitor_follows_interview_and_hr_acts(api: Api) -> None:
             "a note without question_id is on the current one"
         )
         monitor.wait("transcript.final", question_id=first["question_id"])
+        quality = monitor.wait("connection.quality", transport="pcm")
+        assert quality["level"] in ("good", "fair", "poor") and quality["audio_ratio"] >= 0
         scored = monitor.wait("answer.scored", question_id=first["question_id"])
         assert 0 <= scored["scores"]["accuracy"] <= 100 and scored["provider"]
         note = monitor.wait("note.added", note_id=note_ack["action_id"])

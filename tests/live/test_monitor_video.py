@@ -76,6 +76,12 @@ async def test_hr_sees_the_candidates_camera(api: Api) -> None:
             sound = await tracks["audio"].recv()
         assert (frame.width, frame.height) == (320, 240)
         assert sound.sample_rate > 0
+        async with asyncio.timeout(30):  # the receiver's counters reach the monitors too
+            while True:
+                event = json.loads(await monitor.recv())
+                if event["type"] == "connection.quality" and "packet_loss" in event:
+                    break
+        assert event["transport"] == "webrtc" and 0 <= event["packet_loss"] <= 1 and event["jitter_ms"] >= 0
     finally:
         for pc in viewers:
             await pc.close()
