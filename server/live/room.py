@@ -531,6 +531,8 @@ class LiveRooms:
             barge_in=settings.live_barge_in,
             heartbeat_s=settings.live_heartbeat_s,
             ice_servers=tuple(ice_servers(settings.ice_servers)),
+            max_follow_ups=settings.live_max_follow_ups,
+            advance_early=settings.live_advance_early,
         )
 
     async def open(self, interview_id: str, voice: str, questions: list[dict[str, Any]]) -> LiveRoom:

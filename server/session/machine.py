@@ -176,6 +176,7 @@ class InterviewSession:
         self._barge_in = self.config.barge_in
         self._attempt: Attempt | None = None
         self._pending: PendingAnswer | None = None
+        self._background: PendingAnswer | None = None  # an earlier answer still being stored (advance_early)
         self._started_at: float | None = None
         self._finished_at: float | None = None
         self._media_wait_since = 0.0
@@ -449,15 +450,28 @@ class InterviewSession:
         self._answered[question_id] = answer_id
         self._broadcast(AnswerSaved(seq=self._next_seq(), question_id=question_id, answer_id=answer_id))
         self._effects.append(ScoreAnswer(answer_id, question_id))
+        if pending is self._background:
+            self._background = None
+            if self._phase is Phase.thinking and self._pending is None:
+                self._next_question()  # the interview waited for this answer before finishing
+            return
         self._maybe_advance()
 
     @_input
     def save_failed(self, question_id: str) -> None:
-        """:class:`SaveAnswer` failed: the client is told, and the question is asked again."""
-        self._pending_in("saving", question_id, "save_failed")
+        """:class:`SaveAnswer` failed: the client is told, and the question is asked again (an answer
+        stored in the background: right after the current question)."""
+        pending = self._pending_in("saving", question_id, "save_failed")
+        message = "your answer could not be saved; please answer the question again"
+        if pending is self._background:
+            self._background = None
+            self._requeue(question_id)
+            self._send(ErrorMessage(code=int(CloseCode.INTERNAL), message=message))
+            if self._phase is Phase.thinking and self._pending is None:
+                self._next_question()
+            return
         self._pending = None
         if self._phase is Phase.thinking:
-            message = "your answer could not be saved; please answer the question again"
             self._send(ErrorMessage(code=int(CloseCode.INTERNAL), message=message))
             self._next_question()
 
@@ -524,6 +538,7 @@ class InterviewSession:
             "barge_in": self._barge_in,
             "attempt": None if self._attempt is None else self._attempt.to_dict(),
             "pending": None if self._pending is None else self._pending.to_dict(),
+            "background": None if self._background is None else self._background.to_dict(),
             "started_at": self._started_at,
             "finished_at": self._finished_at,
         }
@@ -572,6 +587,8 @@ class InterviewSession:
         attempt, pending = snapshot["attempt"], snapshot["pending"]
         self._attempt = None if attempt is None else Attempt.from_dict(attempt)
         self._pending = None if pending is None else PendingAnswer.from_dict(pending)
+        background = snapshot.get("background")
+        self._background = None if background is None else PendingAnswer.from_dict(background)
         self._started_at = snapshot["started_at"]
         self._finished_at = snapshot["finished_at"]
 
@@ -579,6 +596,9 @@ class InterviewSession:
         """Bring a loaded session to where it can go on without the work that died with its process."""
         self._seq += RESTORE_SEQ_GAP
         self._attempt = None
+        background, self._background = self._background, None
+        if background is not None and background.question_id not in self._answered:
+            self._requeue(background.question_id)
         pending, self._pending = self._pending, None
         if self._phase in (Phase.media_connecting, *_ATTEMPT_PHASES):
             self._enter(Phase.lobby)
@@ -717,9 +737,13 @@ class InterviewSession:
         self._publish(event)
 
     def _next_question(self) -> None:
-        """Go on with the question at ``_index``: ask it, or wait for the client or its media, or finish."""
+        """Go on with the question at ``_index``: ask it, or wait for the client or its media, or finish
+        (once no answer is still being stored: until then the session waits in ``thinking``)."""
         if self._index >= len(self._questions):
-            self._complete()
+            if self._background is None:
+                self._complete()
+            else:
+                self._enter(Phase.thinking)
         elif self._connection is None:
             self._enter(Phase.lobby)
         elif not self._media:
@@ -828,12 +852,41 @@ class InterviewSession:
         self._broadcast(Thinking(seq=self._next_seq(), question_id=attempt.question_id, reason=reason))
         self._effects.append(StopRecording(attempt.question_id, keep=True))
         self._effects.append(Transcribe(attempt.question_id))
+        if self._may_advance_early(attempt.question_id):
+            self._background, self._pending = self._pending, None
+            self._index += 1
+            self._next_question()
+
+    def _may_advance_early(self, question_id: str) -> bool:
+        """With ``advance_early``: no follow-up can come of this answer, another question follows, and no
+        earlier answer is still being stored."""
+        question = self._question(question_id)
+        return (
+            self.config.advance_early
+            and self._background is None
+            and self._index + 1 < len(self._questions)
+            and (
+                self._follow_ups_used >= self.config.max_follow_ups
+                or question.follow_up_of is not None
+                or any(other.follow_up_of == question.id for other in self._questions)
+            )
+        )
+
+    def _requeue(self, question_id: str) -> None:
+        """Ask an earlier question again, right after the current one (its answer was not stored)."""
+        question = self._question(question_id)
+        position = self._questions.index(question)
+        if position <= self._index:
+            self._questions.pop(position)
+            self._index -= 1
+        self._questions.insert(min(self._index + 1, len(self._questions)), question)
 
     def _pending_in(self, stage: str, question_id: str, what: str) -> PendingAnswer:
-        pending = self._pending
-        if pending is None or pending.question_id != question_id or pending.stage != stage:
-            raise InvalidPhase(self._phase, f"{what} for {question_id!r}")
-        return pending
+        """The answer (pending, or stored in the background) that a shell report is about."""
+        for pending in (self._pending, self._background):
+            if pending is not None and pending.question_id == question_id and pending.stage == stage:
+                return pending
+        raise InvalidPhase(self._phase, f"{what} for {question_id!r}")
 
     def _save_answer(self, pending: PendingAnswer) -> SaveAnswer:
         return SaveAnswer(

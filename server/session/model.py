@@ -46,6 +46,9 @@ class SessionConfig(BaseModel):
     """Listening starts this long after the speech's end even if the client never says playback.ended."""
     follow_up_timeout_s: Annotated[float, Field(gt=0)] = 10.0
     max_follow_ups: Annotated[int, Field(ge=0, le=5)] = 1
+    advance_early: bool = False
+    """When no follow-up can come of an answer, ask the next question as soon as the answer ends, while
+    the answer is transcribed and stored in the background (one at a time); else wait until it is stored."""
     ice_servers: tuple[IceServer, ...] = ()
 
     def answer_limit_s(self, question: Question) -> float:

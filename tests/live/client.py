@@ -24,9 +24,11 @@ def to_16k(pcm: np.ndarray, rate: int) -> bytes:
 
 
 class Candidate:
-    def __init__(self, url: str, token: str, *, speed: float = 4.0) -> None:
+    def __init__(self, url: str, token: str, *, speed: float = 4.0, keep: bool = False) -> None:
         self.ws: ClientConnection = connect(url, max_size=None, open_timeout=10)
         self.token, self.speed = token, speed
+        self.keep = keep  # keep messages that an expect passed over, for a later expect
+        self.backlog: list[dict[str, Any]] = []
         self.speech: queue.Queue[bytes] = queue.Queue()
         self.spoken = threading.Event()
         self.spoken.set()
@@ -89,18 +91,21 @@ class Candidate:
 
     def expect(self, kind: str, timeout: float = 60) -> dict[str, Any]:
         """Read until a message of ``kind`` (fails on an ``error`` that closes, or on timeout)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            message = self.next_message(max(0.01, deadline - time.monotonic()))
-            if message["type"] == kind:
-                return message
+        return self.expect_any((kind,), timeout)
 
     def expect_any(self, kinds: tuple[str, ...], timeout: float = 60) -> dict[str, Any]:
+        """The next message of one of ``kinds``; the others are dropped, or kept with ``keep``."""
+        for message in self.backlog:
+            if message["type"] in kinds:
+                self.backlog.remove(message)
+                return message
         deadline = time.monotonic() + timeout
         while True:
             message = self.next_message(max(0.01, deadline - time.monotonic()))
             if message["type"] in kinds:
                 return message
+            if self.keep:
+                self.backlog.append(message)
 
     def close(self) -> None:
         self.stop.set()
