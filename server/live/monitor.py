@@ -27,7 +27,6 @@ from protocol.messages import (
     RtcOffer,
     SessionMoved,
     encode,
-    parse_hello,
 )
 from protocol.monitor import (
     MonitorAck,
@@ -35,11 +34,13 @@ from protocol.monitor import (
     MonitorEnd,
     MonitorFollowUp,
     MonitorNote,
+    MonitorState,
     MonitorWelcome,
     parse_monitor_message,
 )
-from server.domain.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound, VivaError
+from server.domain.errors import VivaError
 from server.live import hr
+from server.live.handshake import CLOSE_FOR, admit
 from server.live.rtc import RtcViewer, ice_servers
 from server.logs import log
 from server.services import Services
@@ -48,36 +49,21 @@ from server.store.channels import events_channel, snapshot_key
 router = APIRouter()
 _watching: Counter[str] = Counter()
 
-_CLOSE_FOR = {
-    NotAuthenticated: CloseCode.UNAUTHORIZED,
-    NotFound: CloseCode.NOT_FOUND,
-    Forbidden: CloseCode.FORBIDDEN,
-    InvalidInput: CloseCode.INVALID_PHASE,
-}
-
 
 @router.websocket("/ws/monitor/{interview_id}")
 async def monitor_socket(websocket: WebSocket, interview_id: str) -> None:
     services: Services = websocket.app.state.services
-    await websocket.accept()
-    try:
-        text = await asyncio.wait_for(websocket.receive_text(), services.settings.live_hello_timeout_s)
-        hello = parse_hello(text)
+
+    async def join(hello: Hello) -> tuple[hr.Watcher, MonitorState]:
         watcher = await hr.watch(services, hello.token, interview_id)
         if _watching[interview_id] >= services.settings.monitor_max_per_session:
             raise ProtocolError(CloseCode.RATE_LIMITED, "too many monitors on this interview", fatal=True)
-        state = await hr.monitor_state(services, interview_id)
-    except TimeoutError:
-        await websocket.close(CloseCode.TIMEOUT, "no hello")
+        return watcher, await hr.monitor_state(services, interview_id)
+
+    admitted = await admit(websocket, services, join)
+    if admitted is None:
         return
-    except ProtocolError as exc:
-        await websocket.close(int(exc.code), exc.message[:120])
-        return
-    except VivaError as exc:
-        await websocket.close(int(_CLOSE_FOR.get(type(exc), CloseCode.FORBIDDEN)), exc.public_message[:120])
-        return
-    except (WebSocketDisconnect, RuntimeError):
-        return
+    hello, (watcher, state) = admitted
     after = hello.last_seq or 0
     welcome = MonitorWelcome(id=hello.id, interview_id=interview_id, from_seq=after, state=state)
     _watching[interview_id] += 1
@@ -155,7 +141,7 @@ async def _handle(services: Services, watcher: hr.Watcher, message: MonitorClien
             action_id = await hr.end(services, watcher, message.reason)
             return MonitorAck(id=message.id, action="end", action_id=action_id)
     except VivaError as exc:
-        code = _CLOSE_FOR.get(type(exc), CloseCode.BAD_MESSAGE)
+        code = CLOSE_FOR.get(type(exc), CloseCode.BAD_MESSAGE)
         return ErrorMessage(id=message.id, code=int(code), message=exc.public_message)
     except Exception as exc:
         log.error("monitor_action_failed", kind=message.type, error_type=type(exc).__name__)

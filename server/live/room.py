@@ -22,11 +22,11 @@ from typing import Any
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from protocol.messages import CloseCode, ProtocolError, SessionMoved, encode, parse_hello
-from server.domain.errors import Forbidden, NotAuthenticated, NotFound, VivaError
+from protocol.messages import CloseCode, Hello, ProtocolError
 from server.jobs import announce
 from server.live import actions
 from server.live.audio import SAMPLE_RATE, AnswerRecording, VoiceActivity
+from server.live.handshake import SessionElsewhere, admit
 from server.live.rtc import RtcIngest, ice_servers
 from server.logs import log
 from server.services import Services
@@ -43,14 +43,6 @@ BYTES_PER_S = SAMPLE_RATE * 2
 MIN_PIECE_BYTES = int(1.5 * BYTES_PER_S)  # pieces shorter than this wait for the next pause
 MIN_TAIL_BYTES = int(0.3 * BYTES_PER_S)
 SNAPSHOT_TTL_S = 7 * 24 * 3600
-
-
-class SessionElsewhere(Exception):
-    """Another instance holds the interview's live session (its lease in the SessionStore)."""
-
-    def __init__(self, owner: str) -> None:
-        super().__init__("the session is held by another instance")
-        self.owner = owner
 
 
 class LiveRoom:
@@ -619,36 +611,18 @@ class LiveRooms:
         self.rooms.clear()
 
 
-_CLOSE_FOR = {
-    NotAuthenticated: CloseCode.UNAUTHORIZED,
-    NotFound: CloseCode.NOT_FOUND,
-    Forbidden: CloseCode.FORBIDDEN,
-}
-
-
 @router.websocket("/ws/interviews/{interview_id}")
 async def room_socket(websocket: WebSocket, interview_id: str) -> None:
     services: Services = websocket.app.state.services
-    await websocket.accept()
-    try:
-        text = await asyncio.wait_for(websocket.receive_text(), services.settings.live_hello_timeout_s)
-        hello = parse_hello(text)
+
+    async def open_room(hello: Hello) -> LiveRoom:
         joined = await actions.join(services, hello.token, interview_id)
-        room = await services.live.open(interview_id, joined.interview.voice, joined.questions)
-    except SessionElsewhere as exc:
-        await _moved(websocket, exc.owner, interview_id, hello.id)
+        return await services.live.open(interview_id, joined.interview.voice, joined.questions)
+
+    admitted = await admit(websocket, services, open_room)
+    if admitted is None:
         return
-    except TimeoutError:
-        await websocket.close(CloseCode.TIMEOUT, "no hello")
-        return
-    except ProtocolError as exc:
-        await websocket.close(int(exc.code), exc.message[:120])
-        return
-    except VivaError as exc:
-        await websocket.close(int(_CLOSE_FOR.get(type(exc), CloseCode.FORBIDDEN)), exc.public_message[:120])
-        return
-    except (WebSocketDisconnect, RuntimeError):
-        return
+    hello, room = admitted
     connection = room.machine.join(hello)
     room.sockets[connection] = websocket
     await actions.mark_in_progress(services, interview_id)
@@ -660,15 +634,6 @@ async def room_socket(websocket: WebSocket, interview_id: str) -> None:
         room.machine.disconnected(connection)
         await room.pump()
         await services.live.release(room)
-
-
-async def _moved(websocket: WebSocket, owner: str, interview_id: str, request_id: str | None) -> None:
-    """Tell the client which instance holds the session (when it has a URL), then close with 4307."""
-    url = None
-    if owner.startswith(("http://", "https://")):
-        url = "ws" + owner.removeprefix("http").rstrip("/") + f"/ws/interviews/{interview_id}"
-    await websocket.send_text(encode(SessionMoved(id=request_id, url=url)))
-    await websocket.close(int(CloseCode.MOVED), "the session is held by another instance")
 
 
 async def _serve(room: LiveRoom, connection: int, websocket: WebSocket) -> None:

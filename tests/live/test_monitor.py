@@ -11,26 +11,11 @@ from websockets.sync.client import connect
 
 from protocol.monitor import parse_monitor_frame
 from tests.live.client import Candidate, Monitor, to_16k
-from tests.live.test_room import QUESTIONS, answer_question
+from tests.live.test_room import QUESTIONS, answer_question, schedule_with_hr
 from tests.media import ANSWER_TEXT, speech, word_error_rate
 from tests.support import Api, bearer
 
 FOLLOW_UP = "Which of those indexes made the biggest difference, and how did you measure it?"
-
-
-def schedule_with_hr(api: Api) -> tuple[dict[str, Any], dict[str, str], str, str]:
-    """An HR user, a registered candidate and an interview scheduled for them: (hr, candidate headers,
-    interview id, candidate token)."""
-    hr = api.make_user("hr", name="Hana Recruiter")
-    candidate = api.register(email=f"mon-{uuid.uuid4().hex[:8]}@test.example")
-    me = api.client.get("/auth/me", headers=candidate).json()
-    response = api.client.post(
-        "/api/v1/interview/schedule",
-        headers=hr["headers"],
-        json={"candidate_id": me["id"], "job_title": "Backend Engineer", "questions": QUESTIONS},
-    )
-    assert response.status_code == 201, response.text
-    return hr, candidate, response.json()["id"], candidate["Authorization"].split(" ", 1)[1]
 
 
 def monitor_url(base_url: str, interview_id: str) -> str:

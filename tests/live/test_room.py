@@ -19,8 +19,10 @@ QUESTIONS = [
 SECOND = "I write unit tests and integration tests, and I run them in continuous integration."
 
 
-def schedule(api: Api) -> tuple[dict[str, str], str, str]:
-    hr = api.make_user("hr")
+def schedule_with_hr(api: Api) -> tuple[dict[str, Any], dict[str, str], str, str]:
+    """An HR user, a registered candidate and an interview of QUESTIONS scheduled for them: (hr, candidate
+    headers, interview id, candidate token)."""
+    hr = api.make_user("hr", name="Hana Recruiter")
     candidate = api.register(email=f"live-{uuid.uuid4().hex[:8]}@test.example")
     me = api.client.get("/auth/me", headers=candidate).json()
     response = api.client.post(
@@ -29,8 +31,12 @@ def schedule(api: Api) -> tuple[dict[str, str], str, str]:
         json={"candidate_id": me["id"], "job_title": "Backend Engineer", "questions": QUESTIONS},
     )
     assert response.status_code == 201, response.text
-    token = candidate["Authorization"].split(" ", 1)[1]
-    return candidate, response.json()["id"], token
+    return hr, candidate, response.json()["id"], candidate["Authorization"].split(" ", 1)[1]
+
+
+def schedule(api: Api) -> tuple[dict[str, str], str, str]:
+    _, candidate, interview_id, token = schedule_with_hr(api)
+    return candidate, interview_id, token
 
 
 def ws_url(api: Api, interview_id: str) -> str:

@@ -10,7 +10,8 @@ import httpx
 
 from tests.conftest import make_settings
 from tests.live.client import Candidate, to_16k
-from tests.live.test_monitor import room_url, schedule_with_hr
+from tests.live.test_monitor import room_url
+from tests.live.test_room import schedule_with_hr
 from tests.media import ANSWER_TEXT, speech, word_error_rate
 from tests.support import Api, live_server
 

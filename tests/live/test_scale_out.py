@@ -24,7 +24,7 @@ from websockets.sync.client import connect
 from tests.conftest import make_settings
 from tests.live.client import Candidate, Monitor, to_16k
 from tests.live.test_monitor import FOLLOW_UP, assert_contiguous, monitor_url, room_url, token_of
-from tests.live.test_room import QUESTIONS, SECOND, answer_question
+from tests.live.test_room import SECOND, answer_question, schedule_with_hr
 from tests.media import ANSWER_TEXT, speech, word_error_rate
 from tests.support import (
     ADMIN_EMAIL,
@@ -149,17 +149,7 @@ def test_candidate_on_a_hr_on_b_then_a_dies(tmp_path: Path, shared_database: str
     audio, second_audio = to_16k(pcm, rate), to_16k(second_pcm, second_rate)
     try:
         with live_server(settings_b) as b, httpx.Client(base_url=b.base_url, timeout=30) as http:
-            api = Api(http, b)
-            hr = api.make_user("hr", name="Hana Recruiter")
-            candidate_headers = api.register(email=f"scale-{uuid.uuid4().hex[:8]}@test.example")
-            me = http.get("/auth/me", headers=candidate_headers).json()
-            scheduled = http.post(
-                "/api/v1/interview/schedule",
-                headers=hr["headers"],
-                json={"candidate_id": me["id"], "job_title": "Backend Engineer", "questions": QUESTIONS},
-            )
-            assert scheduled.status_code == 201, scheduled.text
-            interview_id, token = scheduled.json()["id"], token_of(candidate_headers)
+            hr, _, interview_id, token = schedule_with_hr(Api(http, b))
             monitor = Monitor(monitor_url(b.base_url, interview_id), token_of(hr["headers"]))
 
             client = Candidate(room_url(base_a, interview_id), token)
