@@ -73,7 +73,7 @@ def _host(scope: Scope) -> str:
     """The Host header when it is a plain host[:port], else the server address (never echo junk)."""
     for key, value in scope.get("headers", []):
         if key == b"host":
-            text = value.decode("latin-1")
+            text = bytes(value).decode("latin-1")
             if text and all(c.isalnum() or c in ".-:[]" for c in text):
                 return text
     server = scope.get("server") or ("localhost", None)

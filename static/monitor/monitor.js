@@ -141,6 +141,7 @@ const HANDLERS = {
     state.questions.set(message.question_id, message);
     state.total = message.total || state.total;
     setCurrent(message);
+    if (ui.status.textContent === "scheduled") setStatus("in_progress");
     turn("interviewer", `Interviewer · Q${message.number}${message.is_follow_up ? " · follow-up" : ""}`, message.text);
     updateProgress();
   },
@@ -243,6 +244,7 @@ async function offerVideo() {
     if (pc.connectionState === "connected") {
       state.videoUp = true;
       ui.videoNote.hidden = true;
+      ui.video.dataset.state = "connected";
     } else if (["failed", "closed", "disconnected"].includes(pc.connectionState)) {
       videoFailed();
     }
@@ -268,6 +270,7 @@ function closeVideo() {
   if (state.pc) state.pc.close();
   state.pc = null;
   state.videoUp = false;
+  delete ui.video.dataset.state;
   ui.video.srcObject = null;
   ui.videoNote.hidden = false;
 }
@@ -327,7 +330,7 @@ function addScore(scored) {
   const empty = $(".empty-row", ui.scores);
   if (empty) empty.remove();
   const number = (state.questions.get(scored.question_id) || {}).number || "?";
-  const cell = (value) => h("td", {}, String(Math.round(value)), h("span", { class: "scorebar", attrs: { "aria-hidden": "true" } }, h("span", { attrs: { style: null }, data: {} })));
+  const cell = (value) => h("td", {}, String(Math.round(value)), h("span", { class: "scorebar", attrs: { "aria-hidden": "true" } }, h("span")));
   const row = h("tr", { data: { question: scored.question_id } },
     h("th", { scope: "row", text: `Q${number}` }),
     cell(scored.scores.accuracy), cell(scored.scores.communication), cell(scored.scores.behaviour),

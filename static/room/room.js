@@ -304,7 +304,10 @@ async function startRtc() {
   for (const track of live.stream.getTracks()) pc.addTrack(track, live.stream);
   pc.addEventListener("connectionstatechange", () => {
     if (pc !== live.pc) return;
-    if (pc.connectionState === "connected") clearTimeout(live.rtcTimer);
+    if (pc.connectionState === "connected") {
+      clearTimeout(live.rtcTimer);
+      document.body.dataset.audio = "webrtc";
+    }
     if (pc.connectionState === "failed") fallBackToPcm();
   });
   await pc.setLocalDescription(await pc.createOffer());
@@ -343,6 +346,7 @@ function fallBackToPcm() {
 
 async function startPcm() {
   if (live.stopPcm) live.stopPcm();
+  document.body.dataset.audio = "pcm";
   const ws = live.ws;
   live.stopPcm = await capturePcm(live.context, live.stream, (frame) => {
     if (ws === live.ws && ws.readyState === WebSocket.OPEN) ws.send(frame);

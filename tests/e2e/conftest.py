@@ -104,12 +104,13 @@ def browser(chrome_paths: tuple[str, str]) -> Iterator[Callable[..., Any]]:
         driver.quit()
 
 
-def screenshot(driver: Any, name: str) -> Path:
-    """Save a full-page screenshot of ``driver`` as ``artifacts/<name>.png``."""
+def screenshot(driver: Any, name: str, width: int = 1280) -> Path:
+    """Save a full-page screenshot of ``driver`` (``width`` px wide) as ``artifacts/<name>.png``."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    height = driver.execute_script("return Math.max(document.body.scrollHeight, 900)")
-    driver.set_window_size(driver.get_window_size()["width"], min(int(height) + 40, 4000))
+    driver.set_window_size(width, 900)
+    height = driver.execute_script("return Math.max(document.documentElement.scrollHeight, 900)")
+    driver.set_window_size(width, min(int(height) + 40, 4000))
     driver.execute_script("window.scrollTo(0, 0)")
     driver.save_screenshot(str(path))
     return path

@@ -120,8 +120,20 @@ def candidate_joins(candidate: Any, base: str, interview_id: str, email: str) ->
     screenshot(candidate, "03-room-device-check")
     css(candidate, "#check-continue").click()
     wait_for(candidate, "#consent-box").click()
+    screenshot(candidate, "04-room-consent-phone", width=390)
     screenshot(candidate, "04-room-consent")
     css(candidate, "#start").click()
+
+
+def hr_watches_live(hr: Any) -> None:
+    """On /monitor/: the candidate's video connects, the live phase shows, and a private note is saved."""
+    wait_for(hr, "#video[data-state=connected]", timeout=30)
+    assert css(hr, "#live-text").text == "Live"
+    css(hr, "#note").send_keys("Clear on indexing.")
+    css(hr, "#note-form button[type=submit]").click()
+    wait_until(hr, lambda: "Note saved" in css(hr, "#action-alert").text, "the note's ack")
+    wait_for(hr, "#transcript .turn.note")
+    screenshot(hr, "07-monitor-live")
 
 
 def test_interview_in_the_browser(
@@ -152,20 +164,29 @@ def test_interview_in_the_browser(
 
     candidate = browser(f"--use-file-for-fake-audio-capture={answer_wav}")
     candidate_joins(candidate, base, interview_id, email)
-    wait_until(candidate, lambda: FIRST_QUESTION in css(candidate, "#question").text, "the first question", 30)
-    wait_until(candidate, lambda: css(candidate, "#state").get_attribute("data-phase") == "listening", "listening")
-    wait_until(candidate, lambda: css_all(candidate, "#captions .partial, #captions .final"), "live captions", 40)
+    wait_until(
+        candidate, lambda: FIRST_QUESTION in css(candidate, "#question").text, "the first question", 30
+    )
+    wait_until(
+        candidate, lambda: css(candidate, "#state").get_attribute("data-phase") == "listening", "listening"
+    )
+    assert candidate.find_element("css selector", "body").get_attribute("data-audio") == "webrtc"
+    wait_until(
+        candidate, lambda: css_all(candidate, "#captions .partial, #captions .final"), "live captions", 40
+    )
     screenshot(candidate, "06-room-interview")
+    hr_watches_live(hr)
     wait_until(candidate, lambda: css_all(candidate, "#step-finish:not([hidden])"), "the finish screen", 150)
-    screenshot(candidate, "07-room-finished")
+    screenshot(candidate, "08-room-finished")
     assert "complete" in css(candidate, "#finish-text").text
 
     wait_until(hr, lambda: len(css_all(hr, "#transcript .turn.candidate:not(.partial)")) >= 2, "answers", 30)
+    assert len(css_all(hr, "#transcript .turn.note")) == 1, "HR's note is in the transcript"
     interviewer_turns = [t.text for t in css_all(hr, "#transcript .turn.interviewer")]
     assert FIRST_QUESTION in interviewer_turns[0]
     wait_until(hr, lambda: css_all(hr, "#report [data-testid=report-chart] svg"), "the report chart", 60)
     assert len(css_all(hr, "#scores tr[data-question]")) >= 2, "per-answer scores landed"
-    screenshot(hr, "08-monitor-report")
+    screenshot(hr, "09-monitor-report")
 
     hr.get(f"{base}/manage/#interview/{interview_id}")
     wait_for(hr, "#report-body [data-testid=report-chart] svg")
@@ -175,7 +196,11 @@ def test_interview_in_the_browser(
     css(hr, "#e-remark").send_keys("Clear and structured <b>answers</b>.")
     css(hr, "#e-submit").click()
     wait_until(hr, lambda: "Average rating 8" in css(hr, "#e-average").text, "the evaluation's average")
-    screenshot(hr, "09-manage-report-evaluation")
+    screenshot(hr, "10-manage-report-evaluation")
+    for driver in (hr, candidate):
+        refused = [m for m in console(driver) if "Content Security Policy" in m]
+        assert not refused, refused
+    assert "token" not in candidate.current_url and "token" not in hr.current_url
     report = api.client.get(f"/interviews/{interview_id}/report", headers=_bearer(api, hr_user)).json()
     assert report["decision"] in ("HIRE", "BORDERLINE", "REJECT")
     assert len(report["questions"]) >= 2
