@@ -112,7 +112,11 @@ async function startInterview() {
   ui.selfView.hidden = live.stream.getVideoTracks().length === 0;
   showOnly(steps, $("#step-interview"));
   setState("connecting", "Connecting…");
-  connect(wsUrl(`/ws/interviews/${encodeURIComponent(interviewId)}`));
+  connect(homeUrl());
+}
+
+function homeUrl() {
+  return wsUrl(`/ws/interviews/${encodeURIComponent(interviewId)}`);
 }
 
 function finish(title, text, detail = "") {
@@ -139,7 +143,14 @@ function send(message) {
 
 function connect(url) {
   live.url = url;
-  const ws = new WebSocket(url);
+  let ws;
+  try {
+    ws = new WebSocket(url);
+  } catch {
+    // A URL this page may not reach (e.g. another host that the CSP refuses): retry through our own host.
+    setTimeout(() => connect(homeUrl()), 1000);
+    return;
+  }
   ws.binaryType = "arraybuffer";
   live.ws = ws;
   ws.addEventListener("open", () => {
@@ -262,11 +273,11 @@ function onClose(event) {
     return;
   }
   let delay;
-  let url = live.url;
+  let url = homeUrl();
   if (code === 4307) {
     const moved = live.moved || { after: 1000 };
-    url = moved.url || url;
-    delay = moved.url ? 0 : moved.after;
+    if (moved.url && /^wss?:\/\//.test(moved.url)) url = moved.url;
+    delay = url === homeUrl() ? moved.after : 0;
     live.moved = null;
   } else {
     live.retries += 1;
