@@ -19,11 +19,13 @@ from server.api import (
     health,
     interview_service,
     management,
+    pages,
     roles,
     tracking,
     tts,
     users,
 )
+from server.api.pages import PageSecurityHeaders
 from server.config import Settings
 from server.live import monitor as live_monitor
 from server.live import room as live_room
@@ -91,6 +93,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_methods=["*"],
         allow_headers=["Authorization", "Content-Type"],
     )
+    pages.install(app)
+    app.add_middleware(PageSecurityHeaders)
     app.add_middleware(NulGuardMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(AccessLogMiddleware)
