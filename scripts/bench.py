@@ -1,4 +1,4 @@
-"""Viva benchmarks: ``scripts/bench [stt] [tts] [memory] [monitor] [live [N]] [--json FILE]``.
+"""Viva benchmarks: ``scripts/bench [rest] [stt] [tts] [memory] [monitor] [live [N]] [--json FILE]``.
 
 With no section named, every section runs.
 
@@ -150,7 +150,17 @@ def bench_live(sessions: int | None = None) -> dict[str, Any]:
     return result
 
 
+def bench_rest() -> dict[str, Any]:
+    """REST throughput and latency of each family's hot routes, on SQLite and PostgreSQL."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import bench_rest  # type: ignore[import-not-found]
+
+    result: dict[str, Any] = bench_rest.run()
+    return result
+
+
 SECTIONS = {
+    "rest": bench_rest,
     "stt": bench_stt,
     "tts": bench_tts,
     "memory": bench_memory,

@@ -504,12 +504,13 @@ async def mine(
     ] = None,
 ) -> list[InterviewSummary]:
     rows = await interviews.for_person(session, user.id)
+    questions = await interviews.questions_by_interview(session, [row.id for row in rows])
     out = []
     for row in rows:
         word = lifecycle.STATUS_001[row.status]
         if status and word != status:
             continue
-        count = len(await interviews.questions_of(session, row.id))
+        count = len(questions[row.id])
         out.append(
             InterviewSummary(
                 interview_id=row.id,

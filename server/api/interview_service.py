@@ -7,6 +7,7 @@ on the documented 0–5 scale.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -213,7 +214,16 @@ def _question_out(question: Question) -> QuestionOut:
 
 
 async def _interview_out(session: AsyncSession, interview: Interview) -> InterviewOut:
-    questions = await interviews.questions_of(session, interview.id)
+    return _interview_view(interview, await interviews.questions_of(session, interview.id))
+
+
+async def _interviews_out(session: AsyncSession, rows: Sequence[Interview]) -> list[InterviewOut]:
+    """Many interviews with their questions, read in one query rather than one per interview."""
+    questions = await interviews.questions_by_interview(session, [row.id for row in rows])
+    return [_interview_view(row, questions[row.id]) for row in rows]
+
+
+def _interview_view(interview: Interview, questions: Sequence[Question]) -> InterviewOut:
     return InterviewOut(
         id=interview.id,
         candidate_id=interview.candidate_id,
@@ -403,7 +413,7 @@ async def all_interviews(
         skip=skip,
         limit=limit,
     )
-    return [await _interview_out(session, row) for row in rows]
+    return await _interviews_out(session, rows)
 
 
 @router.get("/results/all", response_model=list[ResultOut], summary="Results of every finished interview")
@@ -521,13 +531,13 @@ async def submit_all(
 @router.get("/candidate/me", response_model=list[InterviewOut], summary="My active and upcoming interviews")
 async def candidate_me(user: CurrentUser, session: DbSession) -> list[InterviewOut]:
     rows = await interviews.for_person(session, user.id, statuses=[s.value for s in lifecycle.ACTIVE])
-    return [await _interview_out(session, row) for row in rows if row.candidate_id == user.id]
+    return await _interviews_out(session, [row for row in rows if row.candidate_id == user.id])
 
 
 @router.get("/candidate/history", response_model=list[InterviewOut], summary="My finished interviews")
 async def candidate_history(user: CurrentUser, session: DbSession) -> list[InterviewOut]:
     rows = await interviews.for_person(session, user.id, statuses=[s.value for s in lifecycle.FINISHED])
-    return [await _interview_out(session, row) for row in rows if row.candidate_id == user.id]
+    return await _interviews_out(session, [row for row in rows if row.candidate_id == user.id])
 
 
 @router.get("/results/{interview_id}", response_model=ResultOut, summary="Results (400 until completed)")

@@ -70,6 +70,23 @@ async def hr_actions_of(session: AsyncSession, interview_id: str) -> Sequence[Hr
     return rows.all()
 
 
+async def questions_by_interview(
+    session: AsyncSession, interview_ids: Sequence[str]
+) -> dict[str, list[Question]]:
+    """The questions of many interviews in one query, each list in asking order."""
+    found: dict[str, list[Question]] = {interview_id: [] for interview_id in interview_ids}
+    if not interview_ids:
+        return found
+    rows = await session.exec(
+        select(Question)
+        .where(col(Question.interview_id).in_(list(interview_ids)))
+        .order_by(col(Question.interview_id), col(Question.order))
+    )
+    for question in rows.all():
+        found[question.interview_id].append(question)
+    return found
+
+
 async def answers_of(session: AsyncSession, interview_id: str) -> Sequence[Answer]:
     rows = await session.exec(select(Answer).where(Answer.interview_id == interview_id))
     return rows.all()
