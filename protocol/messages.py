@@ -636,7 +636,7 @@ def _request_id(text: str | bytes) -> str | None:
     """The ``id`` of a frame that failed validation, when it is a JSON object with a short string id."""
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # deeply nested arrays/objects exhaust json's recursion limit
         return None
     value = data.get("id") if isinstance(data, dict) else None
     return value if isinstance(value, str) and 0 < len(value) <= 64 else None
