@@ -34,6 +34,10 @@ async def parse_body(request: Request, file_field: str) -> ParsedBody:
                 if key != file_field:
                     raise InvalidInput("Unexpected file field", details={key: ["Unexpected file"]})
                 upload = value
+            elif "\x00" in value or "\x00" in key:  # the middleware scans JSON, not multipart text parts
+                raise InvalidInput(
+                    "Text fields may not contain NUL characters", details={key: ["Contains NUL"]}
+                )
             else:
                 fields[key] = value
         return ParsedBody(fields, upload if upload is not None and upload.filename else None)

@@ -27,3 +27,16 @@ def test_nul_characters_are_refused_cleanly(api: Api) -> None:
     assert api.client.get("/api/candidates", headers=hr).json()["total"] == 0
     login = api.client.post("/auth/login", json={"email": "nul@test.example", "password": "password-123"})
     assert login.status_code == 400
+
+
+def test_nul_in_a_multipart_text_field_is_refused(api: Api) -> None:
+    """A NUL in a multipart form's text part (not scanned at the edge) is a 400, and nothing is stored."""
+    hr = api.make_user("hr")["headers"]
+    response = api.client.post(
+        "/api/candidates",
+        headers=hr,
+        data={"name": "Nul\u0000Name", "email": "multipart-nul@example.com"},
+        files={"resume": ("", b"", "application/octet-stream")},  # no file chosen: still multipart
+    )
+    assert response.status_code == 400 and "NUL" in response.text, response.text
+    assert api.client.get("/api/candidates", headers=hr).json()["total"] == 0
