@@ -40,6 +40,7 @@ from protocol.monitor import (
 )
 from server.domain.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound, VivaError
 from server.live import hr
+from server.live.limits import SocketQuota
 from server.live.rtc import RtcViewer, ice_servers
 from server.logs import log
 from server.services import Services
@@ -60,6 +61,20 @@ _CLOSE_FOR = {
 async def monitor_socket(websocket: WebSocket, interview_id: str) -> None:
     services: Services = websocket.app.state.services
     await websocket.accept()
+    try:
+        quota = services.sockets.admit(websocket.client.host if websocket.client else None)
+    except ProtocolError as exc:
+        await websocket.close(int(exc.code), exc.message[:120])
+        return
+    try:
+        await _join_and_watch(services, websocket, interview_id, quota)
+    finally:
+        quota.release()
+
+
+async def _join_and_watch(
+    services: Services, websocket: WebSocket, interview_id: str, quota: SocketQuota
+) -> None:
     try:
         text = await asyncio.wait_for(websocket.receive_text(), services.settings.live_hello_timeout_s)
         hello = parse_hello(text)
@@ -83,7 +98,7 @@ async def monitor_socket(websocket: WebSocket, interview_id: str) -> None:
     _watching[interview_id] += 1
     try:
         await websocket.send_text(encode(welcome))
-        await _watch(services, websocket, watcher, after)
+        await _watch(services, websocket, watcher, after, quota)
     except (WebSocketDisconnect, RuntimeError, OSError):
         pass
     finally:
@@ -92,12 +107,14 @@ async def monitor_socket(websocket: WebSocket, interview_id: str) -> None:
             del _watching[interview_id]
 
 
-async def _watch(services: Services, websocket: WebSocket, watcher: hr.Watcher, after: int) -> None:
+async def _watch(
+    services: Services, websocket: WebSocket, watcher: hr.Watcher, after: int, quota: SocketQuota
+) -> None:
     """Forward the stream and take HR's messages until either side stops (one sender at a time)."""
     lock, viewers = asyncio.Lock(), Viewers()
     forward = asyncio.create_task(_forward(services, websocket, watcher.interview_id, after, lock))
     try:
-        await _receive(services, websocket, watcher, lock, viewers)
+        await _receive(services, websocket, watcher, lock, viewers, quota)
     finally:
         forward.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -117,11 +134,22 @@ async def _forward(
 
 
 async def _receive(
-    services: Services, websocket: WebSocket, watcher: hr.Watcher, lock: asyncio.Lock, viewers: Viewers
+    services: Services,
+    websocket: WebSocket,
+    watcher: hr.Watcher,
+    lock: asyncio.Lock,
+    viewers: Viewers,
+    quota: SocketQuota,
 ) -> None:
     while websocket.application_state == WebSocketState.CONNECTED:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
+            return
+        if not await quota.allow():
+            refusal = quota.refusal()
+            async with lock:
+                await _send(websocket, refusal.to_message())
+                await websocket.close(int(refusal.code), refusal.message[:120])
             return
         if message.get("text") is None:
             reply: Any = ErrorMessage(code=CloseCode.BAD_MESSAGE, message="binary frames are not accepted")

@@ -27,6 +27,7 @@ from server.domain.errors import Forbidden, NotAuthenticated, NotFound, VivaErro
 from server.jobs import announce
 from server.live import actions
 from server.live.audio import SAMPLE_RATE, AnswerRecording, VoiceActivity
+from server.live.limits import SocketQuota
 from server.live.rtc import RtcIngest, ice_servers
 from server.logs import log
 from server.services import Services
@@ -160,6 +161,15 @@ class LiveRoom:
                     await self._send_text(outgoing.connection, outgoing.text)
                 for effect in effects:
                     await self._run(effect)
+
+    async def refuse(self, connection: int, error: ProtocolError) -> None:
+        """Send ``error`` to the connection and close it with its code (after what the pump is sending)."""
+        async with self._pump_lock:
+            await self._send_text(connection, encode(error.to_message()))
+            socket = self.sockets.get(connection)
+            if socket is not None and socket.application_state == WebSocketState.CONNECTED:
+                with contextlib.suppress(RuntimeError, OSError):
+                    await socket.close(int(error.code), error.message[:120])
 
     async def _send_text(self, connection: int, text: str) -> None:
         socket = self.sockets.get(connection)
@@ -337,6 +347,7 @@ class LiveRoom:
                 recording,
                 _when(effect.speech_at or effect.listening_at),
                 _when(effect.ended_at),
+                retry_for_s=self.services.settings.live_save_retries_s,
             )
             self.machine.answer_saved(effect.question_id, answer_id)
         except Exception as exc:
@@ -470,6 +481,7 @@ class LiveRooms:
         settings = self.services.settings
         return SessionConfig(
             silence_ms=settings.live_silence_ms,
+            max_answer_s=settings.max_media_seconds,  # the recording keeps no more than this either
             barge_in=settings.live_barge_in,
             heartbeat_s=settings.live_heartbeat_s,
             ice_servers=tuple(ice_servers(settings.ice_servers)),
@@ -571,6 +583,20 @@ async def room_socket(websocket: WebSocket, interview_id: str) -> None:
     services: Services = websocket.app.state.services
     await websocket.accept()
     try:
+        quota = services.sockets.admit(websocket.client.host if websocket.client else None)
+    except ProtocolError as exc:
+        await websocket.close(int(exc.code), exc.message[:120])
+        return
+    try:
+        await _join_and_serve(services, websocket, interview_id, quota)
+    finally:
+        quota.release()
+
+
+async def _join_and_serve(
+    services: Services, websocket: WebSocket, interview_id: str, quota: SocketQuota
+) -> None:
+    try:
         text = await asyncio.wait_for(websocket.receive_text(), services.settings.live_hello_timeout_s)
         hello = parse_hello(text)
         joined = await actions.join(services, hello.token, interview_id)
@@ -589,12 +615,16 @@ async def room_socket(websocket: WebSocket, interview_id: str) -> None:
         return
     except (WebSocketDisconnect, RuntimeError):
         return
+    except Exception as exc:  # the database or the session store is unreachable: the client may retry
+        log.error("live_join_failed", error_type=type(exc).__name__)
+        await websocket.close(int(CloseCode.INTERNAL), "the session could not be opened; try again shortly")
+        return
     connection = room.machine.join(hello)
     room.sockets[connection] = websocket
-    await actions.mark_in_progress(services, interview_id)
-    await room.pump()
     try:
-        await _serve(room, connection, websocket)
+        await actions.mark_in_progress(services, interview_id)
+        await room.pump()
+        await _serve(room, connection, websocket, quota)
     finally:
         room.sockets.pop(connection, None)
         room.machine.disconnected(connection)
@@ -611,13 +641,16 @@ async def _moved(websocket: WebSocket, owner: str, interview_id: str, request_id
     await websocket.close(int(CloseCode.MOVED), "the session is held by another instance")
 
 
-async def _serve(room: LiveRoom, connection: int, websocket: WebSocket) -> None:
+async def _serve(room: LiveRoom, connection: int, websocket: WebSocket, quota: SocketQuota) -> None:
     while websocket.application_state == WebSocketState.CONNECTED:
         try:
             message = await websocket.receive()
         except (WebSocketDisconnect, RuntimeError):
             return
         if message["type"] == "websocket.disconnect":
+            return
+        if not await quota.allow(binary=message.get("bytes") is not None):
+            await room.refuse(connection, quota.refusal())
             return
         if message.get("bytes") is not None:
             room.on_audio(connection, message["bytes"])
