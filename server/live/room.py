@@ -43,6 +43,7 @@ BYTES_PER_S = SAMPLE_RATE * 2
 MIN_PIECE_BYTES = int(1.5 * BYTES_PER_S)  # pieces shorter than this wait for the next pause
 MIN_TAIL_BYTES = int(0.3 * BYTES_PER_S)
 SNAPSHOT_TTL_S = 7 * 24 * 3600
+KEEP_RETRY_S = 1.0  # how often a room kept for its unsaved snapshot tries the store again
 
 
 class SessionElsewhere(Exception):
@@ -79,6 +80,7 @@ class LiveRoom:
         self._pump_lock = asyncio.Lock()
         self._ticker: asyncio.Task[None] | None = None
         self._kick_pending = False
+        self.unsaved: dict[str, Any] | None = None  # the newest snapshot the store refused
 
     # ---- running -------------------------------------------------------------------------------------
 
@@ -100,6 +102,7 @@ class LiveRoom:
             await self.pump()
             if time.monotonic() - renewed >= ttl / 3:
                 renewed = time.monotonic()
+                await self.retry_snapshot()
                 try:
                     if await store.claim(snapshot_key(self.interview_id), owner, ttl) != owner:
                         log.error("live_lease_lost", interview_id=self.interview_id)
@@ -427,7 +430,28 @@ class LiveRoom:
                 pass
 
     async def _save_snapshot(self, effect: fx.SaveSnapshot) -> None:
-        await self.services.store.put(snapshot_key(self.interview_id), effect.snapshot, ttl_s=SNAPSHOT_TTL_S)
+        """Store the snapshot; when the store is unreachable keep it, and the clock writes it again (the
+        newest one only) once the store is back, so a resume after the outage finds the session."""
+        self.unsaved = effect.snapshot
+        await self._write_snapshot()
+
+    async def _write_snapshot(self) -> None:
+        snapshot = self.unsaved
+        if snapshot is None:
+            return
+        try:
+            await self.services.store.put(snapshot_key(self.interview_id), snapshot, ttl_s=SNAPSHOT_TTL_S)
+        except Exception as exc:
+            log.warning("live_snapshot_unsaved", error_type=type(exc).__name__)
+            return
+        if self.unsaved is snapshot:
+            self.unsaved = None
+
+    async def retry_snapshot(self) -> None:
+        """Write a snapshot that the store refused earlier (under the pump lock: never over a newer one)."""
+        if self.unsaved is not None:
+            async with self._pump_lock:
+                await self._write_snapshot()
 
     async def close(self) -> None:
         if self._ticker is not None:
@@ -476,6 +500,7 @@ class LiveRooms:
             f"{sockets.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         )
         self._lock = asyncio.Lock()
+        self._keepers: dict[str, asyncio.Task[None]] = {}
 
     def config(self) -> SessionConfig:
         settings = self.services.settings
@@ -556,18 +581,51 @@ class LiveRooms:
         await self.release(room)
 
     async def release(self, room: LiveRoom) -> None:
+        """Close the room once its last socket has left, and give up its lease (which, if the store is
+        unreachable, runs out on its own)."""
         if room.sockets:
             return
         async with self._lock:
             if self.rooms.get(room.interview_id) is room and not room.sockets:
+                await room.retry_snapshot()
+                if room.unsaved is not None:  # the store is down: this is the only copy of the session
+                    self._keep_until_saved(room)
+                    return
                 del self.rooms[room.interview_id]
                 await room.close()
-                await self.services.store.release(snapshot_key(room.interview_id), self.instance)
+                try:
+                    await self.services.store.release(snapshot_key(room.interview_id), self.instance)
+                except Exception as exc:
+                    log.warning("live_release_failed", error_type=type(exc).__name__)
+
+    def _keep_until_saved(self, room: LiveRoom) -> None:
+        """Keep an empty room (clock, lease and all) until its snapshot is stored, then release it; a
+        candidate who comes back meanwhile finds it here."""
+        if room.interview_id in self._keepers:
+            return
+
+        async def keep() -> None:
+            try:
+                while room.unsaved is not None and not room.sockets:
+                    await asyncio.sleep(KEEP_RETRY_S)
+                    await room.retry_snapshot()
+            finally:
+                self._keepers.pop(room.interview_id, None)
+            await self.release(room)
+
+        self._keepers[room.interview_id] = asyncio.create_task(keep(), name=f"live-keep-{room.interview_id}")
 
     async def close(self) -> None:
+        keepers = list(self._keepers.values())
+        for task in keepers:
+            task.cancel()
+        await asyncio.gather(*keepers, return_exceptions=True)
         for room in list(self.rooms.values()):
             await room.close()
-            await self.services.store.release(snapshot_key(room.interview_id), self.instance)
+            try:
+                await self.services.store.release(snapshot_key(room.interview_id), self.instance)
+            except Exception as exc:  # the lease runs out on its own
+                log.warning("live_release_failed", error_type=type(exc).__name__)
         self.rooms.clear()
 
 

@@ -1,0 +1,248 @@
+"""Faults during a live interview, against real servers: Redis killed and restarted, PostgreSQL briefly
+unreachable while an answer is being stored. Nothing stored is lost or doubled.
+
+Neither test touches the machine's shared services: Redis is a private ``redis-server`` on a free port,
+and PostgreSQL is reached through a TCP proxy (in the test) that can cut and refuse connections.
+
+Two more faults are covered elsewhere: a server instance killed mid-answer
+(``tests/live/test_scale_out.py``) and an answer-processing worker killed mid-job
+(``tests/api/test_media_answers.py::test_killed_worker_job_is_finished_once_by_the_next``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import make_settings
+from tests.live.client import Candidate, to_16k
+from tests.live.test_room import SECOND, answer_question, schedule, ws_url
+from tests.media import ANSWER_TEXT, speech, word_error_rate
+from tests.support import Api, live_server, unavailable
+
+# ---------------------------------------------------------------------------------------- helpers
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def port_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+class PrivateRedis:
+    """A ``redis-server`` of the test's own on a free loopback port, with no persistence: a restart
+    loses everything it held (the harshest restart; compose's Redis is append-only)."""
+
+    def __init__(self, binary: str, workdir: Path) -> None:
+        self.binary, self.workdir, self.port = binary, workdir, free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+        args += ["--appendonly", "no", "--dir", str(self.workdir)]
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while not port_open(self.port):
+            assert self.process.poll() is None, "redis-server exited"
+            assert time.monotonic() < deadline, "redis-server did not listen in 10 s"
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(10)
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+    if not os.path.exists(binary):
+        unavailable("redis-server", "no redis-server binary")
+    redis = PrivateRedis(binary, tmp_path)
+    redis.start()
+    try:
+        yield redis
+    finally:
+        redis.kill()
+
+
+class FlakyProxy:
+    """A TCP proxy on a loopback port (its own asyncio loop in a thread) in front of ``target``.
+
+    ``cut(seconds)`` aborts every open link and refuses new ones for that long.
+    """
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.loop = asyncio.new_event_loop()
+        self.links: set[asyncio.StreamWriter] = set()
+        self.down_until = 0.0
+        self.refused = 0
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._server: asyncio.Server | None = None
+
+    def start(self) -> int:
+        self._thread.start()
+        assert self._ready.wait(10), "the proxy did not start"
+        assert self._server is not None
+        port: int = self._server.sockets[0].getsockname()[1]
+        return port
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self._server = self.loop.run_until_complete(asyncio.start_server(self._link, "127.0.0.1", 0))
+        self._ready.set()
+        self.loop.run_forever()
+
+    async def _link(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if time.monotonic() < self.down_until:
+            self.refused += 1
+            writer.transport.abort()
+            return
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            writer.transport.abort()
+            return
+        self.links |= {writer, up_writer}
+        try:
+            await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
+        finally:
+            self.links -= {writer, up_writer}
+            writer.transport.abort()
+            up_writer.transport.abort()
+
+    @staticmethod
+    async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(OSError, asyncio.CancelledError):
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        writer.transport.abort()
+
+    def cut(self, seconds: float) -> float:
+        """Abort every link now and refuse new ones for ``seconds``; returns when the cut ends (monotonic)."""
+        until = time.monotonic() + seconds
+
+        def cut_now() -> None:
+            self.down_until = until
+            for writer in list(self.links):
+                writer.transport.abort()
+
+        self.loop.call_soon_threadsafe(cut_now)
+        return until
+
+    def stop(self) -> None:
+        async def shutdown() -> None:
+            assert self._server is not None
+            self._server.close()
+            for writer in list(self.links):
+                writer.transport.abort()
+            await asyncio.sleep(0.05)
+
+        asyncio.run_coroutine_threadsafe(shutdown(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(10)
+        self.loop.close()
+
+
+def answer_all(client: Candidate, audio: bytes) -> list[str]:
+    """Answer every question asked until the interview completes; returns the asked question ids."""
+    asked = []
+    while (message := client.expect_any(("question.started", "interview.completed")))["type"] == (
+        "question.started"
+    ):
+        asked.append(message["question_id"])
+        answer_question(client, message, audio, done=True)
+    return asked
+
+
+def wait_report(http: httpx.Client, interview_id: str, headers: dict[str, str]) -> dict[str, Any]:
+    deadline = time.monotonic() + 60
+    while True:
+        report: dict[str, Any] = http.get(f"/interviews/{interview_id}/report", headers=headers).json()
+        if "decision" in report:
+            return report
+        assert time.monotonic() < deadline, report
+        time.sleep(0.2)
+
+
+# ------------------------------------------------------------------------------------------ Redis
+
+
+@pytest.mark.redis
+def test_redis_killed_and_restarted_mid_interview(tmp_path: Path, private_redis: PrivateRedis) -> None:
+    """Redis dies (SIGKILL) while the second question is answered: the answer is stored and
+    acknowledged; the candidate drops while Redis is still down; Redis comes back empty (no
+    persistence); the candidate resumes the same session with ``hello resume``, the interview completes,
+    and the database holds exactly one answer per question."""
+    db = tmp_path / "viva.db"
+    settings = make_settings(
+        tmp_path, f"sqlite+aiosqlite:///{db}", redis_url=private_redis.url, live_owner_ttl_s=3.0
+    )
+    pcm, rate = speech()
+    audio, second = to_16k(pcm, rate), to_16k(*speech(SECOND))
+    with live_server(settings) as server, httpx.Client(base_url=server.base_url, timeout=30) as http:
+        api = Api(http, server)
+        headers, interview_id, token = schedule(api)
+        client = Candidate(ws_url(api, interview_id), token)
+        try:
+            welcome = client.hello()
+            client.start_audio()
+            first = client.expect("question.started")
+            final = answer_question(client, first, audio, done=True)
+            assert word_error_rate(ANSWER_TEXT, final["text"]) < 0.35
+            during = client.expect("question.started")
+            client.expect("question.audio.end")
+            private_redis.kill()
+            answer_question(client, during, second, done=True, audio_ended=True)
+            last_seq = max(m["seq"] for m in client.messages if "seq" in m)
+        finally:
+            client.close()
+        time.sleep(0.5)  # the server notices the drop while Redis is still down
+        private_redis.start()
+        client = Candidate(ws_url(api, interview_id), token)
+        try:
+            resumed = client.hello(resume=True, last_seq=last_seq)
+            assert resumed["resumed"] is True and resumed["session_id"] == welcome["session_id"]
+            answered = set(resumed["state"]["answered"])
+            assert {first["question_id"], during["question_id"]} <= answered
+            client.start_audio()
+            later = answer_all(client, second)
+        finally:
+            client.close()
+        assert not answered & set(later), "an answered question is not asked again"
+        report = wait_report(http, interview_id, headers)
+    with sqlite3.connect(db) as conn:
+        rows = dict(conn.execute("SELECT question_id, COUNT(*) FROM answers GROUP BY question_id").fetchall())
+    assert set(rows) == {first["question_id"], during["question_id"], *later}
+    assert set(rows.values()) == {1}
+    assert len(report["questions"]) == len(rows)
