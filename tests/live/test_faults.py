@@ -246,3 +246,104 @@ def test_redis_killed_and_restarted_mid_interview(tmp_path: Path, private_redis:
     assert set(rows) == {first["question_id"], during["question_id"], *later}
     assert set(rows.values()) == {1}
     assert len(report["questions"]) == len(rows)
+
+
+# ------------------------------------------------------------------------------------- PostgreSQL
+
+
+@pytest.fixture
+def proxied_database(pg_template: str | None) -> Iterator[tuple[str, FlakyProxy]]:
+    """A fresh PostgreSQL database reached through a FlakyProxy: (its URL through the proxy, the proxy)."""
+    from tests.support import create_pg_database, drop_pg_database
+
+    if pg_template is None:
+        unavailable("PostgreSQL", "127.0.0.1:5432")
+    url = create_pg_database(template=pg_template)
+    host, port = url.split("@", 1)[1].split("/", 1)[0].rsplit(":", 1)
+    proxy = FlakyProxy((host, int(port)))
+    proxy_port = proxy.start()
+    try:
+        yield url.replace(f"@{host}:{port}/", f"@127.0.0.1:{proxy_port}/"), proxy
+    finally:
+        proxy.stop()
+        drop_pg_database(url)
+
+
+def answers_per_question(database_url: str, interview_id: str) -> dict[str, int]:
+    import asyncpg
+
+    async def query() -> dict[str, int]:
+        conn = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
+        try:
+            rows = await conn.fetch(
+                "SELECT question_id, COUNT(*) AS n FROM answers WHERE interview_id = $1 GROUP BY question_id",
+                interview_id,
+            )
+        finally:
+            await conn.close()
+        return {row["question_id"]: row["n"] for row in rows}
+
+    return asyncio.run(query())
+
+
+def speak_until_thinking(client: Candidate, started: dict[str, Any], pcm16k: bytes) -> None:
+    client.expect("question.audio.end")
+    client.send({"type": "playback.ended", "question_id": started["question_id"]})
+    client.expect("listening")
+    client.say(pcm16k)
+    client.expect("speech.started")
+    client.wait_spoken()
+    client.send({"type": "answer.done", "question_id": started["question_id"]})
+    client.expect("thinking")
+
+
+@pytest.mark.postgres
+def test_postgres_unreachable_while_answers_are_saved(
+    tmp_path: Path, proxied_database: tuple[str, FlakyProxy]
+) -> None:
+    """The database's connections are cut (and new ones refused) from the end of each answer until 2 s
+    or 8 s after its transcript, i.e. into its save. 2 s (shorter than the save's retries): the answer
+    is stored once the database is back and ``answer.saved`` follows. 8 s (longer): the candidate gets
+    error 4500 and the question again, answers it again, and it is stored. No answer is silently
+    dropped; the database holds exactly one answer per answered question."""
+    database_url, proxy = proxied_database
+    settings = make_settings(tmp_path, database_url, live_save_retries_s=4.0)
+    pcm, rate = speech()
+    audio, second = to_16k(pcm, rate), to_16k(*speech(SECOND))
+    with live_server(settings) as server, httpx.Client(base_url=server.base_url, timeout=30) as http:
+        api = Api(http, server)
+        headers, interview_id, token = schedule(api)
+        client = Candidate(ws_url(api, interview_id), token)
+        try:
+            client.hello()
+            client.start_audio()
+            first = client.expect("question.started")
+            speak_until_thinking(client, first, audio)
+            proxy.cut(60.0)  # from the end of the answer, through its transcription ...
+            final = client.expect("transcript.final")
+            back = proxy.cut(2.0)  # ... to 2 s into its save
+            saved = client.expect("answer.saved", timeout=30)
+            assert saved["question_id"] == final["question_id"] == first["question_id"]
+            assert time.monotonic() >= back, "answer.saved came only once the database was back"
+
+            during = client.expect("question.started")
+            speak_until_thinking(client, during, second)
+            proxy.cut(60.0)
+            client.expect("transcript.final")
+            back = proxy.cut(8.0)
+            error = client.expect_any(("error", "answer.saved"), timeout=30)
+            assert error["type"] == "error" and error["code"] == 4500, error
+            assert time.monotonic() < back
+            again = client.expect("question.started", timeout=30)
+            assert again["question_id"] == during["question_id"], "the question is asked again"
+            while time.monotonic() < back:  # the candidate answers again once the database is back
+                time.sleep(0.2)
+            answer_question(client, again, second, done=True)
+            later = answer_all(client, second)
+        finally:
+            client.close()
+        wait_report(http, interview_id, headers)
+    assert proxy.refused > 0, "connections were refused during the cuts"
+    rows = answers_per_question(database_url, interview_id)
+    assert set(rows) == {first["question_id"], during["question_id"], *later}
+    assert set(rows.values()) == {1}
