@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -23,13 +24,16 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import pytest
+from websockets.sync.client import connect
 
 from tests.conftest import make_settings
-from tests.live.client import Candidate, to_16k
+from tests.live.client import Candidate, Monitor, to_16k
+from tests.live.test_monitor import monitor_url, room_url, schedule_with_hr, token_of
 from tests.live.test_room import SECOND, answer_question, schedule, ws_url
 from tests.media import ANSWER_TEXT, speech, word_error_rate
 from tests.support import Api, live_server, unavailable
@@ -347,3 +351,110 @@ def test_postgres_unreachable_while_answers_are_saved(
     rows = answers_per_question(database_url, interview_id)
     assert set(rows) == {first["question_id"], during["question_id"], *later}
     assert set(rows.values()) == {1}
+
+
+# ---------------------------------------------------------------------------------- slow consumers
+
+EVENTS, EVENT_TEXT_BYTES, WARM_UP = 20_000, 2_000, 1_000
+RSS_BOUND_BYTES = 16 * 1024 * 1024
+
+
+def rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS")
+
+
+async def publish_events(redis_url: str, prefix: str, interview_id: str, count: int) -> None:
+    """``count`` events of about ``EVENT_TEXT_BYTES`` each on the interview's stream, as another
+    instance would publish them (straight onto Redis)."""
+    from server.store.channels import events_channel
+    from server.store.state import open_state
+
+    store, bus = await open_state(redis_url, prefix=prefix)
+    try:
+        text = "n" * EVENT_TEXT_BYTES
+        channel = events_channel(interview_id)
+        for start in range(0, count, 20):
+            await asyncio.gather(
+                *(
+                    bus.publish(channel, {"type": "note.added", "note_id": f"n{n}", "text": text})
+                    for n in range(start, min(count, start + 20))
+                )
+            )
+    finally:
+        await bus.close()
+        await store.close()
+
+
+@pytest.mark.redis
+def test_slow_consumers_do_not_grow_server_memory(tmp_path: Path, private_redis: PrivateRedis) -> None:
+    """A monitor that stops reading while 20,000 events of 2 kB (40 MB) are published, and a candidate
+    that stops reading while its question is spoken: the server's RSS grows by less than 16 MB, and
+    meanwhile a reading monitor gets every event and HTTP answers.
+
+    The bound: had the server queued the slow monitor's frames, it would hold 40 MB of payload (less
+    what the kernel's loopback buffers absorb, a few MB); what it may legitimately hold is the fan-out's
+    ring of 1,000 events (about 3 MB as Python objects), one history batch and a transport buffer's
+    high-water mark. Measured after a 1,000-event warm-up, so that one-time costs (speech model,
+    allocator arenas) are not counted."""
+    from tests.live.test_scale_out import start_instance
+    from tests.support import ADMIN_EMAIL, ADMIN_PASSWORD
+
+    port, prefix = free_port(), "viva-slow:"
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'viva.db'}",
+        "REDIS_URL": private_redis.url,
+        "VIVA_REDIS_PREFIX": prefix,
+        "VIVA_SECRET_KEY": "slow-consumer-test-secret-key-of-enough-length",
+        "VIVA_DATA_DIR": str(tmp_path / "data"),
+        "VIVA_ADMIN_EMAIL": ADMIN_EMAIL,
+        "VIVA_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "VIVA_TTS_PREFETCH": "false",
+        "VIVA_LOG_LEVEL": "WARNING",
+    }
+    server = start_instance(env, port, tmp_path / "server.log")
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(base_url=base, timeout=30) as http:
+            api = Api(http, SimpleNamespace(base_url=base))  # type: ignore[arg-type]
+            hr, _, interview_id, token = schedule_with_hr(api)
+            hr_token = token_of(hr["headers"])
+            slow_monitor = connect(monitor_url(base, interview_id), max_queue=1, open_timeout=10)
+            slow_monitor.send(json.dumps({"type": "hello", "token": hr_token, "protocol": "1.0"}))
+            slow_candidate = Candidate(room_url(base, interview_id), token)
+            reader = Monitor(monitor_url(base, interview_id), hr_token)
+            try:
+                slow_candidate.send({"type": "hello", "token": token, "protocol": "1.0"})
+                slow_candidate.start_audio()  # audio flows, so the question is asked and spoken to it
+                reader.wait("listening", timeout=60)  # the question was synthesised (speech model loaded)
+                asyncio.run(publish_events(private_redis.url, prefix, interview_id, WARM_UP))
+                reader.wait("note.added", timeout=30, note_id=f"n{WARM_UP - 1}")
+                before = rss_bytes(server.pid)
+                asyncio.run(publish_events(private_redis.url, prefix, interview_id, EVENTS))
+                deadline = time.monotonic() + 60
+                while len([f for f in reader.frames if f["type"] == "note.added"]) < WARM_UP + EVENTS:
+                    assert time.monotonic() < deadline, "the reading monitor got every event in time"
+                    assert http.get("/healthz").status_code == 200
+                    time.sleep(0.5)
+                time.sleep(1.0)
+                after = rss_bytes(server.pid)
+                growth = after - before
+                mib = (before / 2**20, after / 2**20, growth / 2**20)
+                print("server RSS %.1f MiB -> %.1f MiB (+%.1f MiB)" % mib)  # noqa: UP031
+                assert growth < RSS_BOUND_BYTES, f"RSS grew by {growth / 2**20:.1f} MB"
+                assert http.get("/healthz").status_code == 200
+                assert json.loads(slow_monitor.recv(timeout=10))["type"] == "monitor.welcome"
+            finally:
+                reader.close()
+                slow_candidate.close()
+                slow_monitor.close()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(10)
