@@ -231,7 +231,7 @@ def test_redis_killed_and_restarted_mid_interview(tmp_path: Path, private_redis:
             last_seq = max(m["seq"] for m in client.messages if "seq" in m)
         finally:
             client.close()
-        time.sleep(0.5)  # the server notices the drop while Redis is still down
+        time.sleep(1.5)  # the server notices the drop while Redis is still down
         private_redis.start()
         client = Candidate(ws_url(api, interview_id), token)
         try:

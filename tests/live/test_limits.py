@@ -117,4 +117,4 @@ def test_a_flood_of_messages_closes_the_socket_with_4029(limited: Api) -> None:
         errors = [m for m in messages if m["type"] == "error"]
         assert errors and errors[-1]["code"] == 4029, messages
         pongs = [m for m in messages if m["type"] == "pong"]
-        assert len(pongs) < 2 * MESSAGES_PER_S, "the socket was closed near the limit, not after the flood"
+        assert len(pongs) <= 2 * MESSAGES_PER_S, "the socket was closed near the limit, not after the flood"
