@@ -81,6 +81,20 @@ class Settings(BaseSettings):
     live_heartbeat_s: float = 30.0
     live_record_video: bool = True
     live_max_sessions: int = 50
+    """Live interview sessions one instance holds at once (a join beyond it closes with 4029)."""
+    live_max_sockets: int = 500
+    """Open room and monitor sockets on one instance, together (one beyond it closes with 4029)."""
+    live_max_sockets_per_address: int = 0
+    """Open sockets per client address on one instance; 0 = no limit (behind a proxy whose
+    ``X-Forwarded-For`` uvicorn does not trust, every client has the proxy's address)."""
+    socket_messages_per_s: int = 20
+    """Text messages one socket may send per second (more closes it with 4029)."""
+    socket_audio_frames_per_s: int = 1000
+    """Binary audio frames one room socket may send per second: 20 ms frames in real time are 50/s;
+    the margin covers 10 ms frames and a client catching up after a stalled network."""
+    live_save_retries_s: float = 8.0
+    """How long storing a live answer is retried (with backoff) before the candidate is told (4500) and
+    asked again."""
     live_owner_ttl_s: float = 10.0
     live_max_follow_ups: int = Field(default=1, ge=0, le=5)
     live_advance_early: bool = False

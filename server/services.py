@@ -15,6 +15,7 @@ from server.store.state import EventBus, SessionStore, open_state
 if TYPE_CHECKING:
     from server.jobs.worker import AnswerWorker
     from server.live.fanout import Fanout
+    from server.live.limits import SocketGate
     from server.live.room import LiveRooms
     from server.speech.stt import STTPool
     from server.speech.tts import TTSService
@@ -33,6 +34,7 @@ class Services:
     jobs: AnswerWorker = field(init=False)
     live: LiveRooms = field(init=False)
     fanout: Fanout = field(init=False)
+    sockets: SocketGate = field(init=False)
     tts: TTSService = field(init=False)
 
     @classmethod
@@ -60,6 +62,14 @@ class Services:
         from server.live.fanout import Fanout
 
         services.fanout = Fanout(bus)
+        from server.live.limits import SocketGate
+
+        services.sockets = SocketGate(
+            settings.live_max_sockets,
+            settings.live_max_sockets_per_address,
+            settings.socket_messages_per_s,
+            settings.socket_audio_frames_per_s,
+        )
         services.tts = build_tts(settings)
         services.jobs = AnswerWorker(
             services,

@@ -6,13 +6,17 @@ session machine's effects.
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import anyio
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from server.domain.errors import Forbidden, NotAuthenticated, NotFound
 from server.jobs.pipeline import media_metrics
@@ -129,37 +133,84 @@ async def save_answer(
     recording: AnswerRecording,
     started_at: datetime | None,
     ended_at: datetime | None,
+    *,
+    retry_for_s: float = 0.0,
 ) -> str:
     """Store the answer's recording (WAV, generated name) and row, queued for scoring; returns its id.
 
-    A second answer to the same question replaces the first (the row is reused, never duplicated).
+    A second answer to the same question replaces the first (the row is reused, never duplicated), so
+    a save whose commit was lost with its connection is retried safely: while the database is
+    unreachable the row is tried again with backoff for up to ``retry_for_s`` seconds, then the last
+    error is raised.
     """
     relative = await _store_wav(services, recording.wav_bytes())
     text = transcript.text if transcript else ""
     analysis = delivery.analyse(
         text, transcript.words if transcript else [], transcript.confidence if transcript else None
     )
+    metrics = {
+        **(media_metrics(transcript, analysis) if transcript else {}),
+        "live": {
+            "started_at": _iso(started_at),
+            "ended_at": _iso(ended_at),
+            "seconds": round(recording.seconds, 2),
+            "video_path": _relative(services, recording.video),
+        },
+    }
+    answer_id = await _retrying(
+        lambda: _answer_row(services, interview_id, question_id, text, relative, metrics, analysis),
+        retry_for_s,
+    )
+    services.jobs.notify(answer_id)
+    return answer_id
+
+
+SAVE_FIRST_DELAY_S, SAVE_MAX_DELAY_S = 0.25, 2.0
+
+
+async def _retrying(work: Callable[[], Awaitable[str]], retry_for_s: float) -> str:
+    """``work()``, tried again with backoff after a transient error for up to ``retry_for_s`` seconds."""
+    deadline, delay = time.monotonic() + retry_for_s, SAVE_FIRST_DELAY_S
+    while True:
+        try:
+            return await work()
+        except Exception as exc:
+            if not _transient(exc) or time.monotonic() + delay > deadline:
+                raise
+            log.warning("live_save_retry", error_type=type(exc).__name__, delay_s=delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, SAVE_MAX_DELAY_S)
+
+
+def _transient(exc: Exception) -> bool:
+    """A database error that another attempt may not meet: a lost or refused connection, a timeout, a
+    locked SQLite file (not a constraint or a bug in the statement)."""
+    if isinstance(exc, DBAPIError):
+        return exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
+    return isinstance(exc, OSError | TimeoutError)
+
+
+async def _answer_row(
+    services: Services,
+    interview_id: str,
+    question_id: str,
+    text: str,
+    relative: str,
+    metrics: dict[str, Any],
+    analysis: delivery.Delivery,
+) -> str:
     async with services.db.session() as session:
         answer = await interviews.answer_for(session, question_id) or Answer(
             interview_id=interview_id, question_id=question_id
         )
         answer.text, answer.transcript, answer.media_path = text, text, relative
-        answer.metrics = {
-            **(media_metrics(transcript, analysis) if transcript else {}),
-            "live": {
-                "started_at": _iso(started_at),
-                "ended_at": _iso(ended_at),
-                "seconds": round(recording.seconds, 2),
-                "video_path": _relative(services, recording.video),
-            },
-        }
+        answer.metrics = metrics
         answer.emotion, answer.confidence = analysis.emotion, analysis.confidence
         answer.status, answer.job_attempts, answer.job_worker = AnswerStatus.submitted, 0, None
         answer.failure_reason, answer.updated_at = None, utcnow()
         session.add(answer)
         await session.flush()
-        answer_id = answer.id
-    services.jobs.notify(answer_id)
+        answer_id: str = answer.id
     return answer_id
 
 

@@ -12,6 +12,8 @@ from starlette.websockets import WebSocketDisconnect
 
 from protocol.messages import CloseCode, Hello, ProtocolError, SessionMoved, encode, parse_hello
 from server.domain.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound, VivaError
+from server.live.limits import SocketQuota
+from server.logs import log
 from server.services import Services
 
 T = TypeVar("T")
@@ -34,10 +36,30 @@ class SessionElsewhere(Exception):
 
 async def admit(
     websocket: WebSocket, services: Services, join: Callable[[Hello], Awaitable[T]]
-) -> tuple[Hello, T] | None:
-    """Accept the socket and its ``hello``, then ``join(hello)``; None when the socket was refused (and
-    closed: 4008 without hello in time, the ProtocolError's code, the domain error's, 4307 elsewhere)."""
+) -> tuple[Hello, T, SocketQuota] | None:
+    """Accept the socket (within the instance's socket limits), its ``hello``, then ``join(hello)``.
+
+    Returns the hello, what ``join`` returned and the socket's quota, which the caller must ``release``
+    when the socket closes. None when the socket was refused and closed: 4029 over the limits, 4008
+    without hello in time, the ProtocolError's code, the domain error's, 4307 held elsewhere, 4500 when
+    the database or the session store failed (the client may retry).
+    """
     await websocket.accept()
+    try:
+        quota = services.sockets.admit(websocket.client.host if websocket.client else None)
+    except ProtocolError as exc:
+        await websocket.close(int(exc.code), exc.message[:120])
+        return None
+    joined = await _join(websocket, services, join)
+    if joined is None:
+        quota.release()
+        return None
+    return joined[0], joined[1], quota
+
+
+async def _join(
+    websocket: WebSocket, services: Services, join: Callable[[Hello], Awaitable[T]]
+) -> tuple[Hello, T] | None:
     hello: Hello | None = None
     try:
         text = await asyncio.wait_for(websocket.receive_text(), services.settings.live_hello_timeout_s)
@@ -53,6 +75,9 @@ async def admit(
         await websocket.close(int(CLOSE_FOR.get(type(exc), CloseCode.FORBIDDEN)), exc.public_message[:120])
     except (WebSocketDisconnect, RuntimeError):
         pass
+    except Exception as exc:  # the database or the session store is unreachable: the client may retry
+        log.error("live_join_failed", error_type=type(exc).__name__)
+        await websocket.close(int(CloseCode.INTERNAL), "the session could not be opened; try again shortly")
     return None
 
 

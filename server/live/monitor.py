@@ -41,6 +41,7 @@ from protocol.monitor import (
 from server.domain.errors import VivaError
 from server.live import hr
 from server.live.handshake import CLOSE_FOR, admit
+from server.live.limits import SocketQuota
 from server.live.rtc import RtcViewer, ice_servers
 from server.logs import log
 from server.services import Services
@@ -63,27 +64,30 @@ async def monitor_socket(websocket: WebSocket, interview_id: str) -> None:
     admitted = await admit(websocket, services, join)
     if admitted is None:
         return
-    hello, (watcher, state) = admitted
+    hello, (watcher, state), quota = admitted
     after = hello.last_seq or 0
     welcome = MonitorWelcome(id=hello.id, interview_id=interview_id, from_seq=after, state=state)
     _watching[interview_id] += 1
     try:
         await websocket.send_text(encode(welcome))
-        await _watch(services, websocket, watcher, after)
+        await _watch(services, websocket, watcher, after, quota)
     except (WebSocketDisconnect, RuntimeError, OSError):
         pass
     finally:
+        quota.release()
         _watching[interview_id] -= 1
         if _watching[interview_id] <= 0:
             del _watching[interview_id]
 
 
-async def _watch(services: Services, websocket: WebSocket, watcher: hr.Watcher, after: int) -> None:
+async def _watch(
+    services: Services, websocket: WebSocket, watcher: hr.Watcher, after: int, quota: SocketQuota
+) -> None:
     """Forward the stream and take HR's messages until either side stops (one sender at a time)."""
     lock, viewers = asyncio.Lock(), Viewers()
     forward = asyncio.create_task(_forward(services, websocket, watcher.interview_id, after, lock))
     try:
-        await _receive(services, websocket, watcher, lock, viewers)
+        await _receive(services, websocket, watcher, lock, viewers, quota)
     finally:
         forward.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -103,11 +107,22 @@ async def _forward(
 
 
 async def _receive(
-    services: Services, websocket: WebSocket, watcher: hr.Watcher, lock: asyncio.Lock, viewers: Viewers
+    services: Services,
+    websocket: WebSocket,
+    watcher: hr.Watcher,
+    lock: asyncio.Lock,
+    viewers: Viewers,
+    quota: SocketQuota,
 ) -> None:
     while websocket.application_state == WebSocketState.CONNECTED:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
+            return
+        if not await quota.allow():
+            refusal = quota.refusal()
+            async with lock:
+                await _send(websocket, refusal.to_message())
+                await websocket.close(int(refusal.code), refusal.message[:120])
             return
         if message.get("text") is None:
             reply: Any = ErrorMessage(code=CloseCode.BAD_MESSAGE, message="binary frames are not accepted")

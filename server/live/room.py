@@ -22,11 +22,12 @@ from typing import Any
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from protocol.messages import CloseCode, Hello, ProtocolError
+from protocol.messages import CloseCode, Hello, ProtocolError, encode
 from server.jobs import announce
 from server.live import actions
 from server.live.audio import SAMPLE_RATE, AnswerRecording, VoiceActivity
 from server.live.handshake import SessionElsewhere, admit
+from server.live.limits import SocketQuota
 from server.live.rtc import RtcIngest, ice_servers
 from server.logs import log
 from server.services import Services
@@ -43,6 +44,7 @@ BYTES_PER_S = SAMPLE_RATE * 2
 MIN_PIECE_BYTES = int(1.5 * BYTES_PER_S)  # pieces shorter than this wait for the next pause
 MIN_TAIL_BYTES = int(0.3 * BYTES_PER_S)
 SNAPSHOT_TTL_S = 7 * 24 * 3600
+KEEP_RETRY_S = 1.0  # how often a room kept for its unsaved snapshot tries the store again
 
 
 class LiveRoom:
@@ -72,6 +74,7 @@ class LiveRoom:
         self._pump_lock = asyncio.Lock()
         self._ticker: asyncio.Task[None] | None = None
         self._kick_pending = False
+        self.unsaved: dict[str, Any] | None = None  # the newest snapshot the store refused
 
     # ---- running -------------------------------------------------------------------------------------
 
@@ -95,6 +98,7 @@ class LiveRoom:
                 self.spawn(self._report_quality(self.machine.connection), "quality")
             if time.monotonic() - renewed >= ttl / 3:
                 renewed = time.monotonic()
+                await self.retry_snapshot()
                 try:
                     if await store.claim(snapshot_key(self.interview_id), owner, ttl) != owner:
                         log.error("live_lease_lost", interview_id=self.interview_id)
@@ -156,6 +160,15 @@ class LiveRoom:
                     await self._send_text(outgoing.connection, outgoing.text)
                 for effect in effects:
                     await self._run(effect)
+
+    async def refuse(self, connection: int, error: ProtocolError) -> None:
+        """Send ``error`` to the connection and close it with its code (after what the pump is sending)."""
+        async with self._pump_lock:
+            await self._send_text(connection, encode(error.to_message()))
+            socket = self.sockets.get(connection)
+            if socket is not None and socket.application_state == WebSocketState.CONNECTED:
+                with contextlib.suppress(RuntimeError, OSError):
+                    await socket.close(int(error.code), error.message[:120])
 
     async def _send_text(self, connection: int, text: str) -> None:
         socket = self.sockets.get(connection)
@@ -346,6 +359,7 @@ class LiveRoom:
                 recording,
                 _when(effect.speech_at or effect.listening_at),
                 _when(effect.ended_at),
+                retry_for_s=self.services.settings.live_save_retries_s,
             )
             self.machine.answer_saved(effect.question_id, answer_id)
         except Exception as exc:
@@ -425,7 +439,28 @@ class LiveRoom:
                 pass
 
     async def _save_snapshot(self, effect: fx.SaveSnapshot) -> None:
-        await self.services.store.put(snapshot_key(self.interview_id), effect.snapshot, ttl_s=SNAPSHOT_TTL_S)
+        """Store the snapshot; when the store is unreachable keep it, and the clock writes it again (the
+        newest one only) once the store is back, so a resume after the outage finds the session."""
+        self.unsaved = effect.snapshot
+        await self._write_snapshot()
+
+    async def _write_snapshot(self) -> None:
+        snapshot = self.unsaved
+        if snapshot is None:
+            return
+        try:
+            await self.services.store.put(snapshot_key(self.interview_id), snapshot, ttl_s=SNAPSHOT_TTL_S)
+        except Exception as exc:
+            log.warning("live_snapshot_unsaved", error_type=type(exc).__name__)
+            return
+        if self.unsaved is snapshot:
+            self.unsaved = None
+
+    async def retry_snapshot(self) -> None:
+        """Write a snapshot that the store refused earlier (under the pump lock: never over a newer one)."""
+        if self.unsaved is not None:
+            async with self._pump_lock:
+                await self._write_snapshot()
 
     async def close(self) -> None:
         if self._ticker is not None:
@@ -515,11 +550,13 @@ class LiveRooms:
             f"{sockets.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         )
         self._lock = asyncio.Lock()
+        self._keepers: dict[str, asyncio.Task[None]] = {}
 
     def config(self) -> SessionConfig:
         settings = self.services.settings
         return SessionConfig(
             silence_ms=settings.live_silence_ms,
+            max_answer_s=settings.max_media_seconds,  # the recording keeps no more than this either
             barge_in=settings.live_barge_in,
             heartbeat_s=settings.live_heartbeat_s,
             ice_servers=tuple(ice_servers(settings.ice_servers)),
@@ -596,18 +633,51 @@ class LiveRooms:
         await self.release(room)
 
     async def release(self, room: LiveRoom) -> None:
+        """Close the room once its last socket has left, and give up its lease (which, if the store is
+        unreachable, runs out on its own)."""
         if room.sockets:
             return
         async with self._lock:
             if self.rooms.get(room.interview_id) is room and not room.sockets:
+                await room.retry_snapshot()
+                if room.unsaved is not None:  # the store is down: this is the only copy of the session
+                    self._keep_until_saved(room)
+                    return
                 del self.rooms[room.interview_id]
                 await room.close()
-                await self.services.store.release(snapshot_key(room.interview_id), self.instance)
+                try:
+                    await self.services.store.release(snapshot_key(room.interview_id), self.instance)
+                except Exception as exc:
+                    log.warning("live_release_failed", error_type=type(exc).__name__)
+
+    def _keep_until_saved(self, room: LiveRoom) -> None:
+        """Keep an empty room (clock, lease and all) until its snapshot is stored, then release it; a
+        candidate who comes back meanwhile finds it here."""
+        if room.interview_id in self._keepers:
+            return
+
+        async def keep() -> None:
+            try:
+                while room.unsaved is not None and not room.sockets:
+                    await asyncio.sleep(KEEP_RETRY_S)
+                    await room.retry_snapshot()
+            finally:
+                self._keepers.pop(room.interview_id, None)
+            await self.release(room)
+
+        self._keepers[room.interview_id] = asyncio.create_task(keep(), name=f"live-keep-{room.interview_id}")
 
     async def close(self) -> None:
+        keepers = list(self._keepers.values())
+        for task in keepers:
+            task.cancel()
+        await asyncio.gather(*keepers, return_exceptions=True)
         for room in list(self.rooms.values()):
             await room.close()
-            await self.services.store.release(snapshot_key(room.interview_id), self.instance)
+            try:
+                await self.services.store.release(snapshot_key(room.interview_id), self.instance)
+            except Exception as exc:  # the lease runs out on its own
+                log.warning("live_release_failed", error_type=type(exc).__name__)
         self.rooms.clear()
 
 
@@ -622,27 +692,31 @@ async def room_socket(websocket: WebSocket, interview_id: str) -> None:
     admitted = await admit(websocket, services, open_room)
     if admitted is None:
         return
-    hello, room = admitted
+    hello, room, quota = admitted
     connection = room.machine.join(hello)
     room.sockets[connection] = websocket
-    await actions.mark_in_progress(services, interview_id)
-    await room.pump()
     try:
-        await _serve(room, connection, websocket)
+        await actions.mark_in_progress(services, interview_id)
+        await room.pump()
+        await _serve(room, connection, websocket, quota)
     finally:
+        quota.release()
         room.sockets.pop(connection, None)
         room.machine.disconnected(connection)
         await room.pump()
         await services.live.release(room)
 
 
-async def _serve(room: LiveRoom, connection: int, websocket: WebSocket) -> None:
+async def _serve(room: LiveRoom, connection: int, websocket: WebSocket, quota: SocketQuota) -> None:
     while websocket.application_state == WebSocketState.CONNECTED:
         try:
             message = await websocket.receive()
         except (WebSocketDisconnect, RuntimeError):
             return
         if message["type"] == "websocket.disconnect":
+            return
+        if not await quota.allow(binary=message.get("bytes") is not None):
+            await room.refuse(connection, quota.refusal())
             return
         if message.get("bytes") is not None:
             room.on_audio(connection, message["bytes"])

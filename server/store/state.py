@@ -497,7 +497,9 @@ class RedisEventBus(EventBus):
     ``{prefix}bus:{<channel>}:seq`` (counter); the braces keep both in one Redis Cluster slot.
     Every publish trims the stream to about ``max_len`` and sets both keys to expire after
     ``channel_ttl_s``. Subscriptions poll with ``XREAD BLOCK`` (one pooled connection each while
-    waiting), so they see events published by any process.
+    waiting), so they see events published by any process. ``block_ms`` must stay well under the
+    client's socket timeout (redis-py's default is 5 s): a block as long as the timeout makes every idle
+    wait end in a TimeoutError and a dropped connection.
     """
 
     def __init__(
@@ -507,7 +509,7 @@ class RedisEventBus(EventBus):
         prefix: str = "viva:",
         max_len: int = DEFAULT_CHANNEL_MAX_LEN,
         channel_ttl_s: float = DEFAULT_CHANNEL_TTL_S,
-        block_ms: int = 5_000,
+        block_ms: int = 2_000,
         on_close: Closer | None = None,
     ) -> None:
         if max_len < 1:

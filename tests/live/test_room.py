@@ -44,10 +44,12 @@ def ws_url(api: Api, interview_id: str) -> str:
 
 
 def answer_question(
-    client: Candidate, started: dict[str, Any], pcm16k: bytes, *, done: bool
+    client: Candidate, started: dict[str, Any], pcm16k: bytes, *, done: bool, audio_ended: bool = False
 ) -> dict[str, Any]:
-    """Play along with the started question, speak the answer; returns ``transcript.final``."""
-    client.expect("question.audio.end")
+    """Play along with the started question (``audio_ended``: its ``question.audio.end`` was read
+    already), speak the answer; returns ``transcript.final``."""
+    if not audio_ended:
+        client.expect("question.audio.end")
     client.send({"type": "playback.ended", "question_id": started["question_id"]})
     client.expect("listening")
     client.say(pcm16k)
