@@ -186,7 +186,7 @@ def main() -> int:
     for name in args.sections or list(SECTIONS):
         print(f"running {name} ...", file=sys.stderr, flush=True)
         results[name] = bench_live(live_sessions) if name == "live" else SECTIONS[name]()
-    args.json.write_text(json.dumps(results, indent=2))
+        args.json.write_text(json.dumps(results, indent=2))  # after each section: a later failure keeps it
     print(json.dumps(results, indent=2))
     return 0
 

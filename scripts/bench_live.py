@@ -43,8 +43,9 @@ def _schedule(base: str, count: int) -> list[tuple[str, str]]:
 
     out = []
     with httpx.Client(base_url=base, timeout=60) as http:
-        login = http.post("/auth/login", json={"email": ADMIN[0], "password": ADMIN[1]}).json()
-        admin = {"Authorization": f"Bearer {login['access_token']}"}
+        response = http.post("/auth/login", json={"email": ADMIN[0], "password": ADMIN[1]})
+        response.raise_for_status()
+        admin = {"Authorization": f"Bearer {response.json()['access_token']}"}
         for _ in range(count):
             email = f"live-{uuid.uuid4().hex[:8]}@example.com"
             body = {"name": "Bench Candidate", "email": email, "password": "password-123"}
@@ -69,8 +70,38 @@ async def _until(ws: Any, kinds: tuple[str, ...]) -> tuple[dict[str, Any], float
         message, at = await _next(ws)
         if message is not None and message["type"] in kinds:
             return message, at
-        if message is not None and message["type"] == "error" and message.get("code") != 4012:
+
+
+class _Timing:
+    """What one candidate measures: each answer's end (``thinking``) to its ``transcript.final``, and the
+    last end of answer to the next question's first audio byte. Messages are matched by question id, so
+    it works whether the next question waits for the stored answer or starts at once."""
+
+    def __init__(self, samples: Samples) -> None:
+        self.samples = samples
+        self.ended: dict[str, float] = {}
+        self.last_end: float | None = None
+
+    def on_audio(self, at: float) -> None:
+        if self.last_end is not None:
+            self.samples.next_audio_s.append(at - self.last_end)
+            self.last_end = None
+
+    def on_message(self, message: dict[str, Any], at: float) -> None:
+        kind, qid = message["type"], message.get("question_id", "")
+        if kind == "thinking":
+            self.ended[qid] = self.last_end = at
+        elif kind == "transcript.final" and qid in self.ended:
+            self.samples.final_s.append(at - self.ended.pop(qid))
+        elif kind == "error" and message.get("code") != 4012:
             raise RuntimeError(f"server error {message.get('code')}")
+
+
+async def _answer(client: Any, qid: str, pcm: Any, rate: int) -> None:
+    client.mic.say(pcm, rate)
+    await client.mic.drained.wait()
+    await asyncio.sleep(0.3)
+    await client.send({"type": "answer.done", "question_id": qid})
 
 
 async def _candidate(url: str, token: str, pcm: Any, rate: int, samples: Samples, delay: float) -> None:
@@ -78,36 +109,31 @@ async def _candidate(url: str, token: str, pcm: Any, rate: int, samples: Samples
 
     await asyncio.sleep(delay)
     client = await RtcCandidate.connect(url)
-    decided: float | None = None
+    timing, speaking = _Timing(samples), set[asyncio.Task[None]]()
     try:
         await client.send({"type": "hello", "token": token, "protocol": "1.0"})
         await _until(client.ws, ("welcome",))
         await client.offer()
         while True:
-            message, _ = await _until(client.ws, ("question.started", "interview.completed"))
-            if message["type"] == "interview.completed":
+            message, at = await _next(client.ws)
+            if message is None:
+                timing.on_audio(at)
+                continue
+            timing.on_message(message, at)
+            kind = message["type"]
+            if kind == "interview.completed":
                 return
-            qid = message["question_id"]
-            while True:  # the question's speech: time its first byte from the last end-of-answer
-                frame, at = await _next(client.ws)
-                if frame is None:
-                    if decided is not None:
-                        samples.next_audio_s.append(at - decided)
-                        decided = None
-                elif frame["type"] == "question.audio.end":
-                    break
-            await client.send({"type": "playback.ended", "question_id": qid})
-            await _until(client.ws, ("listening",))
-            client.mic.say(pcm, rate)
-            await client.mic.drained.wait()
-            await asyncio.sleep(0.3)
-            await client.send({"type": "answer.done", "question_id": qid})
-            _, decided = await _until(client.ws, ("thinking",))
-            _, final = await _until(client.ws, ("transcript.final",))
-            samples.final_s.append(final - decided)
+            if kind == "question.audio.end":
+                await client.send({"type": "playback.ended", "question_id": message["question_id"]})
+            elif kind == "listening":
+                task = asyncio.create_task(_answer(client, message["question_id"], pcm, rate))
+                speaking.add(task)
+                task.add_done_callback(speaking.discard)
     except Exception as exc:
         samples.errors.append(type(exc).__name__)
     finally:
+        for task in speaking:
+            task.cancel()
         await client.close()
 
 
