@@ -11,18 +11,15 @@ import argparse
 import json
 import os
 import platform
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
 
 
 def machine() -> dict[str, Any]:
@@ -91,45 +88,19 @@ def bench_tts() -> dict[str, Any]:
     return result
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def bench_memory() -> dict[str, Any]:
     """Peak RSS (VmHWM) of a server with both speech models loaded and one transcription and TTS done."""
-    port = _free_port()
-    with tempfile.TemporaryDirectory() as data:
-        env = {**os.environ, "VIVA_DATA_DIR": data, "VIVA_PRELOAD_MODELS": "true", "VIVA_LOG_JSON": "true"}
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "server", "serve", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
-                try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2):
-                        break
-                except OSError:
-                    time.sleep(0.5)
-            time.sleep(2)
-            status = Path(f"/proc/{proc.pid}/status").read_text()
-            fields = {
-                line.split(":")[0]: line.split(":")[1].strip() for line in status.splitlines() if ":" in line
-            }
-            return {
-                "peak_rss_mb": round(int(fields["VmHWM"].split()[0]) / 1024, 1),
-                "rss_mb": round(int(fields["VmRSS"].split()[0]) / 1024, 1),
-                "preload_models": True,
-            }
-        finally:
-            proc.terminate()
-            proc.wait(30)
+    from bench_server import serving  # type: ignore[import-not-found]
+
+    with serving(VIVA_PRELOAD_MODELS="true", VIVA_LOG_JSON="true") as server:
+        time.sleep(2)
+        status = Path(f"/proc/{server.pid}/status").read_text()
+    fields = {line.split(":")[0]: line.split(":")[1].strip() for line in status.splitlines() if ":" in line}
+    return {
+        "peak_rss_mb": round(int(fields["VmHWM"].split()[0]) / 1024, 1),
+        "rss_mb": round(int(fields["VmRSS"].split()[0]) / 1024, 1),
+        "preload_models": True,
+    }
 
 
 def bench_monitor() -> dict[str, Any]:

@@ -12,9 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -22,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-ADMIN = ("bench-admin@example.com", "bench-admin-password")
+from bench_server import ADMIN  # type: ignore[import-not-found]  # noqa: E402
+
 QUESTIONS = [
     {"text": "Tell me about a REST API you designed.", "expected_duration_minutes": 2},
     {"text": "How do you test a web service?", "expected_duration_minutes": 2},
@@ -174,41 +173,16 @@ async def _run_sessions(base: str, sessions: list[tuple[str, str]]) -> Samples:
 def run_one(n: int, early: bool = False) -> dict[str, Any]:
     """One server, ``n`` concurrent candidates; the figures for that load (``early``: the server starts the
     next question as soon as an answer ends, when no follow-up can come of it)."""
-    from bench import _free_port  # type: ignore[import-not-found]
-    from bench_monitor import _wait_ready  # type: ignore[import-not-found]
+    from bench_server import serving  # type: ignore[import-not-found]
 
-    port = _free_port()
-    with tempfile.TemporaryDirectory() as data:
-        env = {
-            **os.environ,
-            "VIVA_DATA_DIR": data,
-            "VIVA_ADMIN_EMAIL": ADMIN[0],
-            "VIVA_ADMIN_PASSWORD": ADMIN[1],
-            "VIVA_LOG_LEVEL": "WARNING",
-            "VIVA_PRELOAD_MODELS": "true",
-            "VIVA_LIVE_ADVANCE_EARLY": "true" if early else "false",
-        }
-        env.pop("DATABASE_URL", None)
-        env.pop("REDIS_URL", None)
-        server = subprocess.Popen(
-            [sys.executable, "-m", "server", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            _wait_ready(base)
-            sessions = _schedule(base, n)
-            time.sleep(3)  # let the background TTS of the scheduled questions finish
-            cpu0, wall0 = _cpu_s(server.pid), time.monotonic()
-            samples = asyncio.run(_run_sessions(base, sessions))
-            cpu, wall = _cpu_s(server.pid) - cpu0, time.monotonic() - wall0
-            peak = _peak_mb(server.pid)
-        finally:
-            server.terminate()
-            server.wait(30)
+    early_setting = "true" if early else "false"
+    with serving(VIVA_PRELOAD_MODELS="true", VIVA_LIVE_ADVANCE_EARLY=early_setting) as server:
+        sessions = _schedule(server.base, n)
+        time.sleep(3)  # let the background TTS of the scheduled questions finish
+        cpu0, wall0 = _cpu_s(server.pid), time.monotonic()
+        samples = asyncio.run(_run_sessions(server.base, sessions))
+        cpu, wall = _cpu_s(server.pid) - cpu0, time.monotonic() - wall0
+        peak = _peak_mb(server.pid)
     return {
         "sessions": n,
         "advance_early": early,

@@ -13,11 +13,8 @@ import asyncio
 import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
@@ -25,7 +22,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 REDIS_URL = os.environ.get("VIVA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 PG_URL = os.environ.get("VIVA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-ADMIN = ("bench-admin@example.com", "bench-admin-password")
+from bench_server import ADMIN  # type: ignore[import-not-found]  # noqa: E402
 
 
 def _interview(base: str) -> tuple[str, str]:
@@ -131,50 +128,18 @@ def _drop(name: str) -> None:
 
 
 def run(sizes: tuple[int, ...] = (1, 10, 50), events: int = 200) -> dict[str, Any]:
-    from bench import _free_port  # type: ignore[import-not-found]
+    from bench_server import serving  # type: ignore[import-not-found]
 
     prefix = f"viva-bench-{uuid.uuid4().hex[:8]}:"
-    port = _free_port()
     with tempfile.TemporaryDirectory() as data:
         database, pg_name = _database(data)
-        env = {
-            **os.environ,
-            "VIVA_DATA_DIR": data,
-            "DATABASE_URL": database,
-            "REDIS_URL": REDIS_URL,
-            "VIVA_REDIS_PREFIX": prefix,
-            "VIVA_ADMIN_EMAIL": ADMIN[0],
-            "VIVA_ADMIN_PASSWORD": ADMIN[1],
-            "VIVA_LOG_LEVEL": "WARNING",
-        }
-        server = subprocess.Popen(
-            [sys.executable, "-m", "server", "serve", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
         try:
-            _wait_ready(base)
-            results = []
-            for n in sizes:  # a fresh interview each time: its monitors replay no earlier run's events
-                token, interview_id = _interview(base)
-                results.append(asyncio.run(_fan_out(base, token, interview_id, prefix, n, events)))
+            with serving(DATABASE_URL=database, REDIS_URL=REDIS_URL, VIVA_REDIS_PREFIX=prefix) as server:
+                results = []
+                for n in sizes:  # a fresh interview each time: its monitors replay no earlier run's events
+                    token, interview_id = _interview(server.base)
+                    results.append(asyncio.run(_fan_out(server.base, token, interview_id, prefix, n, events)))
         finally:
-            server.terminate()
-            server.wait(30)
             if pg_name:
                 _drop(pg_name)
     return {"database": "postgresql" if pg_name else "sqlite", "publish_interval_ms": 10, "runs": results}
-
-
-def _wait_ready(base: str) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(base + "/readyz", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError("the server did not become ready")

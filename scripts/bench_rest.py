@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -20,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-ADMIN = ("bench-admin@example.com", "bench-admin-password")
+from bench_server import ADMIN  # type: ignore[import-not-found]  # noqa: E402
+
 CONCURRENCY, SECONDS = 8, float(os.environ.get("VIVA_BENCH_SECONDS", "5"))
 SEED_INTERVIEWS = 50
 
@@ -95,42 +94,15 @@ async def _load(base: str, path: str, headers: dict[str, str]) -> dict[str, Any]
 
 
 def _bench_database(database: str | None) -> dict[str, Any]:
-    from bench import _free_port  # type: ignore[import-not-found]
-    from bench_monitor import _wait_ready  # type: ignore[import-not-found]
+    from bench_server import serving  # type: ignore[import-not-found]
 
-    port = _free_port()
-    with tempfile.TemporaryDirectory() as data:
-        env = {
-            **os.environ,
-            "VIVA_DATA_DIR": data,
-            "VIVA_ADMIN_EMAIL": ADMIN[0],
-            "VIVA_ADMIN_PASSWORD": ADMIN[1],
-            "VIVA_LOG_LEVEL": "WARNING",
-            "VIVA_TTS_PREFETCH": "false",
-        }
-        env.pop("REDIS_URL", None)
-        env.pop("DATABASE_URL", None)
-        if database:
-            env["DATABASE_URL"] = database
-        server = subprocess.Popen(
-            [sys.executable, "-m", "server", "serve", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            _wait_ready(base)
-            admin, candidate, params = _seed(base)
-            results = {}
-            for family, who, template in ROUTES:
-                path = template.format(**params)
-                headers = admin if who == "admin" else candidate
-                results[f"{family} GET {template}"] = asyncio.run(_load(base, path, headers))
-        finally:
-            server.terminate()
-            server.wait(30)
+    with serving(DATABASE_URL=database, VIVA_TTS_PREFETCH="false") as server:
+        admin, candidate, params = _seed(server.base)
+        results = {}
+        for family, who, template in ROUTES:
+            path = template.format(**params)
+            headers = admin if who == "admin" else candidate
+            results[f"{family} GET {template}"] = asyncio.run(_load(server.base, path, headers))
     return results
 
 

@@ -32,7 +32,7 @@ const ui = {
 // Everything the live connection needs; one object so reconnects can reset parts of it.
 const live = {
   stream: null, context: null, player: null, ws: null, url: null, pc: null, stopPcm: null, usePcm: false,
-  config: null, lastSeq: 0, joined: false, finished: false, question: null, total: 0, answered: 0,
+  config: null, lastSeq: 0, joined: false, finished: false, question: null, total: 0, answered: 0, saved: new Set(),
   heartbeat: null, timerTick: null, retries: 0, requestId: 0, offerId: null, rtcTimer: null, stopMeter: null,
 };
 const forcePcm = new URLSearchParams(location.search).get("audio") === "pcm";
@@ -185,7 +185,8 @@ const HANDLERS = {
     live.heartbeat = setInterval(() => send({ type: "ping", id: nextId("p") }), heartbeat);
     const state = message.state || {};
     live.total = state.total || live.total;
-    live.answered = (state.answered || []).length;
+    live.saved = new Set(state.answered || []);
+    live.answered = live.saved.size;
     if (state.question) showQuestion(state.question);
     updateProgress();
     setState("connecting", "Connecting your microphone…");
@@ -230,12 +231,14 @@ const HANDLERS = {
     setState("thinking", message.reason === "time_limit" ? "Time is up — saving your answer" : "Saving your answer…");
   },
   "transcript.final"(message) {
+    if (!isCurrent(message)) return; // an earlier answer, stored while the next question runs (early advance)
     showCaption(message.text, true);
   },
-  "answer.saved"() {
-    live.answered = Math.max(live.answered, live.question ? live.question.number : live.answered + 1);
+  "answer.saved"(message) {
+    live.saved.add(message.question_id);
+    live.answered = live.saved.size;
     updateProgress();
-    setState("thinking", "Answer saved");
+    if (isCurrent(message)) setState("thinking", "Answer saved");
   },
   "interview.completed"(message) {
     finish("Thank you!", "Your interview is complete. The hiring team will review it and be in touch.", `${message.answered} of ${message.total} questions answered.`);
@@ -369,10 +372,13 @@ async function startPcm() {
 function showQuestion(question) {
   live.question = question;
   live.total = question.total || live.total;
-  live.answered = Math.max(live.answered, (question.number || 1) - 1);
   ui.question.textContent = question.text;
   ui.progressText.textContent = `Question ${question.number} of ${question.total}${question.is_follow_up ? " · follow-up" : ""}`;
   updateProgress();
+}
+
+function isCurrent(message) {
+  return !live.question || message.question_id === live.question.question_id;
 }
 
 function updateProgress() {
