@@ -202,13 +202,16 @@ def test_candidate_on_a_hr_on_b_then_a_dies(tmp_path: Path, shared_database: str
             assert_contiguous(monitor.frames)
             started = [f["question_id"] for f in monitor.frames if f["type"] == "question.started"]
             assert started == [first["question_id"], follow_up_id, *asked_on_b]
+            seen = list(monitor.frames)  # up to report.ready at least
             late = Monitor(monitor_url(b.base_url, interview_id), token_of(hr["headers"]))
-            late.wait("report.ready")
-            assert late.frames == monitor.frames[: len(late.frames)]
-            cut = monitor.frames[10]["seq"]
+            late.wait(seen[-1]["type"], seq=seen[-1]["seq"])
+            assert late.frames[: len(seen)] == seen, "a late monitor replays the same history"
+            cut = seen[10]["seq"]
             resumed = Monitor(monitor_url(b.base_url, interview_id), token_of(hr["headers"]), last_seq=cut)
-            resumed.wait("report.ready")
-            assert resumed.frames == monitor.frames[11 : 11 + len(resumed.frames)]
+            resumed.wait(seen[-1]["type"], seq=seen[-1]["seq"])
+            assert resumed.frames[: len(seen) - 11] == seen[11:], (
+                "a resumed monitor gets exactly what it missed"
+            )
             for watcher in (monitor, late, resumed):
                 watcher.close()
 
