@@ -94,37 +94,32 @@ async def _fan_out(
     }
 
 
-def _database(data: str) -> tuple[str, str | None]:
-    """A fresh PostgreSQL database when the server is reachable (its name, to drop), else SQLite."""
-    try:
-        import asyncpg
-
-        name = f"viva_bench_{uuid.uuid4().hex[:10]}"
-
-        async def create() -> None:
-            conn = await asyncpg.connect(PG_URL, timeout=3)
-            try:
-                await conn.execute(f'CREATE DATABASE "{name}"')
-            finally:
-                await conn.close()
-
-        asyncio.run(create())
-        return PG_URL.rsplit("/", 1)[0] + f"/{name}", name
-    except Exception:
-        return f"sqlite:///{data}/viva.db", None
-
-
-def _drop(name: str) -> None:
+def _pg(sql: str) -> None:
+    """Run one statement on the PostgreSQL server (as the admin database URL's user)."""
     import asyncpg
 
-    async def drop() -> None:
+    async def execute() -> None:
         conn = await asyncpg.connect(PG_URL, timeout=3)
         try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await conn.execute(sql)
         finally:
             await conn.close()
 
-    asyncio.run(drop())
+    asyncio.run(execute())
+
+
+def _database(data: str) -> tuple[str, str | None]:
+    """A fresh PostgreSQL database when the server is reachable (its name, to drop), else SQLite."""
+    name = f"viva_bench_{uuid.uuid4().hex[:10]}"
+    try:
+        _pg(f'CREATE DATABASE "{name}"')
+    except Exception:
+        return f"sqlite:///{data}/viva.db", None
+    return PG_URL.rsplit("/", 1)[0] + f"/{name}", name
+
+
+def _drop(name: str) -> None:
+    _pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def run(sizes: tuple[int, ...] = (1, 10, 50), events: int = 200) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from server.api.access import is_participant, visible_interview
 from server.api.deps import CurrentUser, DbSession, ServicesDep
-from server.api.forms import ParsedBody, body_with_file, read_upload, save_media, store
+from server.api.forms import ParsedBody, body_with_file, read_upload, save_media, store, stored_file
 from server.api.views import iso
 from server.domain import lifecycle
 from server.domain.errors import Forbidden, InvalidInput, NotFound
@@ -487,12 +487,7 @@ async def recording(
     stored = live.get("video_path") if kind == "video" else answer.media_path
     if not stored:
         raise NotFound(f"This answer has no {kind} recording")
-    path = files.resolve_stored(services.settings.uploads_dir, stored)
-    return FileResponse(
-        path,
-        media_type=files.MEDIA_TYPES.get(path.suffix.lstrip("."), "application/octet-stream"),
-        headers={"X-Content-Type-Options": "nosniff"},
-    )
+    return stored_file(services.settings.uploads_dir, stored)
 
 
 @router.get("", response_model=list[InterviewSummary], summary="The caller's own interviews")

@@ -10,6 +10,7 @@ from typing import Any
 
 import anyio
 from fastapi import Request
+from fastapi.responses import FileResponse
 from starlette.datastructures import UploadFile
 
 from server.domain.errors import InvalidInput, PayloadTooLarge
@@ -138,3 +139,13 @@ async def _spool(upload: UploadFile, target: Path, limit: int, field: str) -> No
             await out.write(chunk)
     if written == 0:
         raise InvalidInput("The uploaded file is empty", details={field: ["Empty file"]})
+
+
+def stored_file(uploads_dir: Path, relative: str) -> FileResponse:
+    """A stored upload or recording as a download, typed by its extension (never sniffed by browsers)."""
+    path = files.resolve_stored(uploads_dir, relative)
+    return FileResponse(
+        path,
+        media_type=files.MEDIA_TYPES.get(path.suffix.lstrip("."), "application/octet-stream"),
+        headers={"X-Content-Type-Options": "nosniff"},
+    )

@@ -16,7 +16,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field
 
 from server.api.deps import DbSession, ServicesDep, StaffUser
-from server.api.forms import ParsedBody, body_with_file, read_upload, store
+from server.api.forms import ParsedBody, body_with_file, read_upload, store, stored_file
 from server.api.views import cv_item, interviewer, iso
 from server.domain import evaluation as rules
 from server.domain.errors import InvalidInput, NotFound
@@ -495,12 +495,7 @@ async def voice_note(
     found = await interviews.evaluation_for(session, interview_id)
     if found is None or not found.voice_note_path:
         raise NotFound("Voice note not found", details="This evaluation has no voice note")
-    path = files.resolve_stored(services.settings.uploads_dir, found.voice_note_path)
-    return FileResponse(
-        path,
-        media_type=files.MEDIA_TYPES.get(path.suffix.lstrip("."), "application/octet-stream"),
-        headers={"X-Content-Type-Options": "nosniff"},
-    )
+    return stored_file(services.settings.uploads_dir, found.voice_note_path)
 
 
 @_both("DELETE", "/{interview_id}/", response_model=Envelope[None], summary="Delete an interview")
