@@ -23,6 +23,7 @@ from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from protocol.messages import CloseCode, Hello, ProtocolError, encode
+from server.domain.errors import ServiceUnavailable
 from server.jobs import announce
 from server.live import actions
 from server.live.audio import SAMPLE_RATE, AnswerRecording, VoiceActivity
@@ -35,7 +36,7 @@ from server.session import InterviewSession, InvalidPhase
 from server.session import effects as fx
 from server.session.model import Question, SessionConfig
 from server.session.quality import assess
-from server.speech.stt import Transcript, join_transcripts
+from server.speech.stt import STTJob, Transcript, join_transcripts
 from server.store.channels import commands_channel, events_channel, snapshot_key
 
 router = APIRouter()
@@ -61,10 +62,10 @@ class LiveRoom:
         self.pre_roll_bytes = 0
         self.recording: AnswerRecording | None = None
         self.recording_qid: str | None = None
-        self.pieces: list[tuple[float, asyncio.Task[Transcript]]] = []
+        self.pieces: list[tuple[int, STTJob]] = []  # (first byte in the recording, its transcription)
         self.committed = 0
         self.finished: dict[str, AnswerRecording] = {}
-        self.finished_pieces: dict[str, tuple[list[tuple[float, asyncio.Task[Transcript]]], int]] = {}
+        self.finished_pieces: dict[str, tuple[list[tuple[int, STTJob]], int]] = {}
         self.transcripts: dict[str, Any] = {}
         self.speaking: dict[str, asyncio.Task[None]] = {}
         self.tasks: set[asyncio.Task[Any]] = set()
@@ -209,22 +210,33 @@ class LiveRoom:
 
     def _cut_piece(self) -> None:
         """At a pause, transcribe the answer so far in the background, so that when the answer ends only
-        the last piece is left to transcribe (and partial transcripts can be shown meanwhile)."""
+        the last piece is left to transcribe (and partial transcripts can be shown meanwhile).
+
+        Only while the recogniser is idle: every call pays for a whole 30-second Whisper window, so under
+        load pieces would cost more than they save. Then the piece just grows to the next pause, and the end
+        of the answer takes whatever is left in one call."""
         recording, question_id = self.recording, self.recording_qid
         if recording is None or question_id is None or recording.size - self.committed < MIN_PIECE_BYTES:
             return
+        if not self.services.stt.idle:
+            return
         start, end = self.committed, recording.size
-        task = self.spawn(self.services.stt.transcribe(recording.samples(start, end)), f"piece-{question_id}")
-        self.pieces.append((start / BYTES_PER_S, task))
+        try:
+            job = self.services.stt.submit(recording.samples(start, end), urgent=False)
+        except ServiceUnavailable:
+            return
+        self.pieces.append((start, job))
         self.committed = end
-        task.add_done_callback(lambda _: self._partial(question_id))
+        job.future.add_done_callback(lambda _: self._partial(question_id))
 
     def _partial(self, question_id: str) -> None:
         if question_id != self.recording_qid:
             return
-        done = [
-            t.result().text for _, t in self.pieces if t.done() and not t.cancelled() and not t.exception()
-        ]
+        done = []
+        for _, job in self.pieces:  # the answer's beginning, as far as it is transcribed without a gap
+            if not job.future.done() or job.future.cancelled() or job.future.exception() is not None:
+                break
+            done.append(job.future.result().text)
         text = " ".join(part for part in done if part).strip()
         if text:
             self.machine.transcript_partial(question_id, text)
@@ -303,8 +315,8 @@ class LiveRoom:
             self.finished[effect.question_id] = recording
             self.finished_pieces[effect.question_id] = (self.pieces, self.committed)
         else:
-            for _, task in self.pieces:
-                task.cancel()
+            for _, job in self.pieces:
+                job.future.cancel()
         if peer is not None:  # finishing the file takes a moment: the save waits for it, nothing else does
             self.filmed[effect.question_id] = self.spawn(
                 self._finish_video(peer, recording if effect.keep else None), f"video-{effect.question_id}"
@@ -327,9 +339,16 @@ class LiveRoom:
         try:
             if recording is None:
                 raise ValueError("no recording")
-            parts = [(offset, await task) for offset, task in pieces]
+            parts: list[tuple[float, Transcript]] = []
+            for index, (start, job) in enumerate(pieces):
+                if job.cancel():  # still queued: the rest of the answer goes in one urgent call instead
+                    for _, later in pieces[index + 1 :]:
+                        later.future.cancel()
+                    committed = start
+                    break
+                parts.append((start / BYTES_PER_S, await job.future))
             if recording.size - committed >= MIN_TAIL_BYTES or not parts:
-                tail = await self.services.stt.transcribe(recording.samples(committed))
+                tail = await self.services.stt.transcribe(recording.samples(committed), urgent=True)
                 parts.append((committed / BYTES_PER_S, tail))
             transcript = join_transcripts(parts)
             self.transcripts[question_id] = transcript

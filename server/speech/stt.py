@@ -2,17 +2,18 @@
 
 The model is loaded once, by local path (never by hub name unless ``WHISPER_MODEL`` names one on purpose),
 int8 on the CPU. ``STTPool.transcribe`` queues a request (bounded: a full queue is refused with
-``ServiceUnavailable``) and at most ``workers`` transcriptions run at once, in threads, first come first
-served, so many sessions share one model fairly.
+``ServiceUnavailable``) and at most ``workers`` transcriptions run at once, in threads; urgent requests
+first come first served, then speculative background ones, so many sessions share one model fairly.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -192,25 +193,54 @@ def _segments(raw: Iterable[Any]) -> Iterable[Segment]:
         )
 
 
-@dataclass
-class _Job:
-    audio: Audio
-    vad: bool
-    future: asyncio.Future[Transcript] = field(repr=False)
+class STTJob:
+    """One queued transcription: ``future`` holds its transcript; ``started`` once a worker has taken it.
+    ``cancel()`` withdraws it if no worker has (the audio is then the caller's to transcribe otherwise)."""
+
+    def __init__(self, audio: Audio, vad: bool, future: asyncio.Future[Transcript]) -> None:
+        self.audio, self.vad, self.future = audio, vad, future
+        self.started = False
+
+    @property
+    def seconds(self) -> float:
+        return len(self.audio) / SAMPLE_RATE
+
+    def cancel(self) -> bool:
+        """Withdraw a job no worker has taken; False when it is already running or done."""
+        if self.started or self.future.done():
+            return False
+        self.future.cancel()
+        return True
+
+
+URGENT, BACKGROUND = 0, 1
 
 
 class STTPool:
-    """A bounded FIFO queue in front of one ``Transcriber``, served by ``workers`` asyncio workers."""
+    """A bounded queue in front of one ``Transcriber``, served by ``workers`` asyncio workers.
+
+    Two priorities: urgent requests (somebody is waiting: the end of an answer, an upload) are served first
+    come first served; background requests (a live answer's earlier pieces, transcribed speculatively) only
+    when no urgent one waits. ``idle`` says whether a worker is free right now, so that speculative work
+    is only offered when it costs nobody anything."""
 
     def __init__(self, transcriber: Transcriber, *, workers: int = 1, queue_size: int = 64) -> None:
         self.transcriber = transcriber
         self._workers = max(1, workers)
-        self._queue: asyncio.Queue[_Job] = asyncio.Queue(maxsize=queue_size)
+        self._queue: asyncio.PriorityQueue[tuple[int, int, STTJob]]
+        self._queue = asyncio.PriorityQueue(maxsize=queue_size)
+        self._order = itertools.count()
         self._tasks: list[asyncio.Task[None]] = []
+        self._running = 0
 
     @property
     def pending(self) -> int:
         return self._queue.qsize()
+
+    @property
+    def idle(self) -> bool:
+        """No request waits and a worker is free."""
+        return self._queue.empty() and self._running < self._workers
 
     def _ensure_started(self) -> None:
         if not self._tasks:
@@ -219,23 +249,32 @@ class STTPool:
     async def warm_up(self) -> None:
         await asyncio.to_thread(self.transcriber.load)
 
-    async def transcribe(self, audio: Audio, *, vad: bool = True) -> Transcript:
-        """Queue ``audio`` (16 kHz mono float32) and wait for its transcript."""
+    def submit(self, audio: Audio, *, vad: bool = True, urgent: bool = True) -> STTJob:
+        """Queue ``audio`` (16 kHz mono float32); its transcript arrives in the job's ``future``."""
         self._ensure_started()
-        future: asyncio.Future[Transcript] = asyncio.get_running_loop().create_future()
+        job = STTJob(audio, vad, asyncio.get_running_loop().create_future())
         try:
-            self._queue.put_nowait(_Job(audio, vad, future))
+            self._queue.put_nowait((URGENT if urgent else BACKGROUND, next(self._order), job))
         except asyncio.QueueFull as exc:
             raise ServiceUnavailable("Speech recognition is busy, try again shortly") from exc
-        return await future
+        return job
+
+    async def transcribe(self, audio: Audio, *, vad: bool = True, urgent: bool = True) -> Transcript:
+        """Queue ``audio`` (16 kHz mono float32) and wait for its transcript."""
+        return await self.submit(audio, vad=vad, urgent=urgent).future
 
     async def _serve(self) -> None:
         while True:
-            job = await self._queue.get()
+            _, _, job = await self._queue.get()
             try:
-                if not job.future.cancelled():
-                    result = await asyncio.to_thread(self.transcriber.transcribe, job.audio, vad=job.vad)
-                    if not job.future.cancelled():
+                if not job.future.done():
+                    job.started = True
+                    self._running += 1
+                    try:
+                        result = await asyncio.to_thread(self.transcriber.transcribe, job.audio, vad=job.vad)
+                    finally:
+                        self._running -= 1
+                    if not job.future.done():
                         job.future.set_result(result)
             except Exception as exc:
                 if not job.future.done():
@@ -249,7 +288,7 @@ class STTPool:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
         while not self._queue.empty():
-            job = self._queue.get_nowait()
+            _, _, job = self._queue.get_nowait()
             if not job.future.done():
                 job.future.set_exception(ServiceUnavailable("Speech recognition stopped"))
 

@@ -69,6 +69,37 @@ async def test_pool_serves_concurrent_requests_and_refuses_overflow(transcriber:
         await pool.close()
 
 
+async def test_pool_serves_urgent_requests_before_background_ones(
+    transcriber: Transcriber, answer_audio: np.ndarray
+) -> None:
+    """A request somebody waits for overtakes queued speculative ones; a queued job can be withdrawn, a
+    running one cannot; ``idle`` is true only with no work queued or running."""
+    pool = STTPool(transcriber, workers=1, queue_size=8)
+    audio = np.zeros(SAMPLE_RATE, np.float32)
+    finished: list[str] = []
+    try:
+        assert pool.idle
+        running = pool.submit(answer_audio, urgent=False)
+        await asyncio.sleep(0.05)  # the worker has taken it
+        assert running.started and not pool.idle and not running.cancel()
+        background = [pool.submit(audio, urgent=False) for _ in range(2)]
+        withdrawn = pool.submit(audio, urgent=False)
+        urgent = pool.submit(audio, urgent=True)
+        assert withdrawn.cancel() and not withdrawn.started
+        for name, job in [
+            ("running", running),
+            ("bg1", background[0]),
+            ("bg2", background[1]),
+            ("urgent", urgent),
+        ]:
+            job.future.add_done_callback(lambda _, name=name: finished.append(name))
+        await asyncio.wait_for(asyncio.gather(*(j.future for j in [running, *background, urgent])), 30)
+        assert finished == ["running", "urgent", "bg1", "bg2"]
+        assert withdrawn.future.cancelled() and pool.idle
+    finally:
+        await pool.close()
+
+
 def test_probe_refuses_video_without_audio(tmp_path: Path) -> None:
     """A recording with no audio track is refused with a clear message."""
     pcm, rate = speech()
