@@ -117,7 +117,7 @@ def bench_live(sessions: int | None = None) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT / "scripts"))
     import bench_live  # type: ignore[import-not-found]
 
-    result: dict[str, Any] = bench_live.run((sessions,) if sessions else (1, 4, 8, 12))
+    result: dict[str, Any] = bench_live.run((sessions,) if sessions else (1, 4, 8, 12, 16))
     return result
 
 

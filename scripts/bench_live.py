@@ -3,7 +3,8 @@
 Each candidate joins its own interview (3 questions) over WebRTC, plays along with every question and
 answers it by voice, then says ``answer.done``. Measured per answer, from the server's end-of-answer
 decision (the ``thinking`` message): ``transcript.final`` latency, and the first audio byte of the next
-question. The server runs as its own process (SQLite, offline AI, Piper, tiny.en); its CPU time and peak
+question (of every next question, and of the planned ones alone: an AI follow-up can only be asked once
+the answer is transcribed). The server runs as its own process (SQLite, offline AI, Piper, tiny.en); its CPU time and peak
 memory are read from /proc. The candidates share the machine with the server.
 """
 
@@ -33,6 +34,7 @@ QUESTIONS = [
 class Samples:
     final_s: list[float] = field(default_factory=list)
     next_audio_s: list[float] = field(default_factory=list)
+    next_audio_planned_s: list[float] = field(default_factory=list)  # the next question was a planned one
     errors: list[str] = field(default_factory=list)
 
 
@@ -80,15 +82,20 @@ class _Timing:
         self.samples = samples
         self.ended: dict[str, float] = {}
         self.last_end: float | None = None
+        self.follow_up = False  # the question now being asked is an AI follow-up
 
     def on_audio(self, at: float) -> None:
         if self.last_end is not None:
             self.samples.next_audio_s.append(at - self.last_end)
+            if not self.follow_up:
+                self.samples.next_audio_planned_s.append(at - self.last_end)
             self.last_end = None
 
     def on_message(self, message: dict[str, Any], at: float) -> None:
         kind, qid = message["type"], message.get("question_id", "")
-        if kind == "thinking":
+        if kind == "question":
+            self.follow_up = bool(message.get("is_follow_up"))
+        elif kind == "thinking":
             self.ended[qid] = self.last_end = at
         elif kind == "transcript.final" and qid in self.ended:
             self.samples.final_s.append(at - self.ended.pop(qid))
@@ -192,6 +199,8 @@ def run_one(n: int, early: bool = False) -> dict[str, Any]:
         "final_p95_ms": _pct(samples.final_s, 0.95),
         "next_audio_p50_ms": _pct(samples.next_audio_s, 0.5),
         "next_audio_p95_ms": _pct(samples.next_audio_s, 0.95),
+        "next_planned_audio_p50_ms": _pct(samples.next_audio_planned_s, 0.5),
+        "next_planned_audio_p95_ms": _pct(samples.next_audio_planned_s, 0.95),
         "wall_s": round(wall, 1),
         "server_cpu_s": round(cpu, 1),
         "server_cpu_per_session_pct": round(100 * cpu / wall / n, 1),
@@ -199,7 +208,7 @@ def run_one(n: int, early: bool = False) -> dict[str, Any]:
     }
 
 
-def run(sizes: tuple[int, ...] = (1, 4, 8, 12)) -> dict[str, Any]:
+def run(sizes: tuple[int, ...] = (1, 4, 8, 12, 16)) -> dict[str, Any]:
     """Each size in turn, waiting for each answer to be stored (the default) and with early advance; the
     largest N whose p95 ``transcript.final`` latency stays within 1.5 s."""
     runs = []

@@ -97,7 +97,7 @@ class Settings(BaseSettings):
     asked again."""
     live_owner_ttl_s: float = 10.0
     live_max_follow_ups: int = Field(default=1, ge=0, le=5)
-    live_advance_early: bool = False
+    live_advance_early: bool = True
     instance_url: str | None = None
     """This instance's own base URL (``http://10.0.0.5:8000``): where a room socket that lands on another
     instance is sent. Unset: that socket is told to retry until the session is free."""

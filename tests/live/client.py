@@ -24,7 +24,7 @@ def to_16k(pcm: np.ndarray, rate: int) -> bytes:
 
 
 class Candidate:
-    def __init__(self, url: str, token: str, *, speed: float = 4.0, keep: bool = False) -> None:
+    def __init__(self, url: str, token: str, *, speed: float = 4.0, keep: bool = True) -> None:
         self.ws: ClientConnection = connect(url, max_size=None, open_timeout=10)
         self.token, self.speed = token, speed
         self.keep = keep  # keep messages that an expect passed over, for a later expect

@@ -74,6 +74,7 @@ class RtcCandidate:
         if camera:
             self.pc.addTrack(Camera())
         self.messages: list[dict[str, Any]] = []
+        self.backlog: list[dict[str, Any]] = []  # read, passed over by an expect, not yet asked for
 
     @classmethod
     async def connect(cls, url: str, *, camera: bool = False) -> RtcCandidate:
@@ -89,24 +90,25 @@ class RtcCandidate:
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type="answer"))
 
     async def expect(self, kind: str, within_s: float = 60) -> dict[str, Any]:
-        async with asyncio.timeout(within_s):
-            while True:
-                frame = await self.ws.recv()
-                if isinstance(frame, bytes):
-                    continue
-                message: dict[str, Any] = json.loads(frame)
-                self.messages.append(message)
-                if message["type"] == kind:
-                    return message
-                if message["type"] == "error":
-                    raise AssertionError(message)
+        """The first unread message of ``kind`` (fails on an ``error``). Messages passed over are kept for a
+        later expect: with early advance the next question may start before this answer's transcript."""
+        return await self.expect_any((kind,), within_s, errors=True)
 
-    async def expect_any(self, kinds: tuple[str, ...], within_s: float = 90) -> dict[str, Any]:
+    async def expect_any(
+        self, kinds: tuple[str, ...], within_s: float = 90, *, errors: bool = False
+    ) -> dict[str, Any]:
+        for message in self.backlog:
+            if message["type"] in kinds:
+                self.backlog.remove(message)
+                return message
         async with asyncio.timeout(within_s):
             while True:
                 message = await self.expect_one()
                 if message["type"] in kinds:
                     return message
+                if errors and message["type"] == "error":
+                    raise AssertionError(message)
+                self.backlog.append(message)
 
     async def expect_one(self) -> dict[str, Any]:
         while True:
