@@ -4,8 +4,8 @@ Each candidate joins its own interview (3 questions) over WebRTC, plays along wi
 answers it by voice, then says ``answer.done``. Measured per answer, from the server's end-of-answer
 decision (the ``thinking`` message): ``transcript.final`` latency, and the first audio byte of the next
 question (of every next question, and of the planned ones alone: an AI follow-up can only be asked once
-the answer is transcribed). The server runs as its own process (SQLite, offline AI, Piper, tiny.en); its CPU time and peak
-memory are read from /proc. The candidates share the machine with the server.
+the answer is transcribed). The server runs as its own process (SQLite, offline AI, Piper, tiny.en); its
+CPU time and peak memory are read from /proc. The candidates share the machine with the server.
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ class _Timing:
 
     def on_message(self, message: dict[str, Any], at: float) -> None:
         kind, qid = message["type"], message.get("question_id", "")
-        if kind == "question":
+        if kind == "question.started":
             self.follow_up = bool(message.get("is_follow_up"))
         elif kind == "thinking":
             self.ended[qid] = self.last_end = at

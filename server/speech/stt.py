@@ -12,6 +12,7 @@ import asyncio
 import itertools
 import threading
 import time
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -224,14 +225,25 @@ class STTPool:
     when no urgent one waits. ``idle`` says whether a worker is free right now, so that speculative work
     is only offered when it costs nobody anything."""
 
-    def __init__(self, transcriber: Transcriber, *, workers: int = 1, queue_size: int = 64) -> None:
+    def __init__(
+        self,
+        transcriber: Transcriber,
+        *,
+        workers: int = 1,
+        queue_size: int = 64,
+        load_window_s: float = 10.0,
+        spare_below: float = 0.5,
+    ) -> None:
         self.transcriber = transcriber
+        self.load_window_s, self.spare_below = load_window_s, spare_below
         self._workers = max(1, workers)
         self._queue: asyncio.PriorityQueue[tuple[int, int, STTJob]]
         self._queue = asyncio.PriorityQueue(maxsize=queue_size)
         self._order = itertools.count()
         self._tasks: list[asyncio.Task[None]] = []
         self._running = 0
+        self._spans: deque[tuple[float, float]] = deque()  # recent (start, end) of finished work
+        self._since: dict[int, float] = {}  # job number -> start, for work in progress
 
     @property
     def pending(self) -> int:
@@ -239,8 +251,20 @@ class STTPool:
 
     @property
     def idle(self) -> bool:
-        """No request waits and a worker is free."""
-        return self._queue.empty() and self._running < self._workers
+        """No request waits, a worker is free, and the workers were busy less than half of the last few
+        seconds (speculative work offered at a busier time would delay the next urgent request more than
+        it saves)."""
+        return self._queue.empty() and self._running < self._workers and self.busy_share() < self.spare_below
+
+    def busy_share(self, now: float | None = None) -> float:
+        """The share of the workers' time spent transcribing over the last ``load_window_s`` seconds."""
+        now = time.monotonic() if now is None else now
+        since = now - self.load_window_s
+        while self._spans and self._spans[0][1] <= since:
+            self._spans.popleft()
+        busy = sum(min(end, now) - max(start, since) for start, end in self._spans)
+        busy += sum(now - max(start, since) for start in self._since.values())
+        return busy / (self.load_window_s * self._workers)
 
     def _ensure_started(self) -> None:
         if not self._tasks:
@@ -265,15 +289,17 @@ class STTPool:
 
     async def _serve(self) -> None:
         while True:
-            _, _, job = await self._queue.get()
+            _, number, job = await self._queue.get()
             try:
                 if not job.future.done():
                     job.started = True
                     self._running += 1
+                    self._since[number] = time.monotonic()
                     try:
                         result = await asyncio.to_thread(self.transcriber.transcribe, job.audio, vad=job.vad)
                     finally:
                         self._running -= 1
+                        self._spans.append((self._since.pop(number), time.monotonic()))
                     if not job.future.done():
                         job.future.set_result(result)
             except Exception as exc:

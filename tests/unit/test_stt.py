@@ -100,6 +100,22 @@ async def test_pool_serves_urgent_requests_before_background_ones(
         await pool.close()
 
 
+async def test_pool_offers_no_spare_time_after_a_busy_spell(
+    transcriber: Transcriber, answer_audio: np.ndarray
+) -> None:
+    """``idle`` (room for speculative work) is false while the recent past was mostly busy, true again
+    once that busy spell has left the load window."""
+    pool = STTPool(transcriber, workers=1, load_window_s=1.0, spare_below=0.2)
+    try:
+        assert pool.idle and pool.busy_share() == 0
+        await asyncio.wait_for(pool.transcribe(answer_audio), 30)
+        assert pool.busy_share() >= 0.2 and not pool.idle  # the last second was mostly transcription
+        await asyncio.sleep(1.1)
+        assert pool.busy_share() == 0 and pool.idle
+    finally:
+        await pool.close()
+
+
 def test_probe_refuses_video_without_audio(tmp_path: Path) -> None:
     """A recording with no audio track is refused with a clear message."""
     pcm, rate = speech()
