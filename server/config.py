@@ -28,6 +28,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("data")
     database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+    db_statement_timeout_s: float = Field(default=30.0, ge=0)
+    """PostgreSQL: a statement that runs, or waits for a lock, longer than this is cancelled and the request
+    answered 503 "try again" instead of hanging; 0 for no limit."""
     redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
     redis_prefix: str = "viva:"
     secret_key: SecretStr | None = None

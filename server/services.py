@@ -39,7 +39,7 @@ class Services:
 
     @classmethod
     async def open(cls, settings: Settings) -> Services:
-        db = Database(settings.effective_database_url)
+        db = Database(settings.effective_database_url, statement_timeout_s=settings.db_statement_timeout_s)
         store, bus = await open_state(settings.redis_url, prefix=settings.redis_prefix)
         tokens = TokenService(settings.signing_key(), timedelta(minutes=settings.token_ttl_minutes))
         throttle = LoginThrottle.create(

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server.domain.errors import VivaError
 from server.logs import log
+from server.store.db import timed_out
 
 ENVELOPE_PREFIX = "/api/interview-management"
 _HTTP_CODES = {
@@ -127,7 +128,11 @@ def install(app: FastAPI) -> None:
         if isinstance(exc, DataError):
             details = {"non_field_errors": ["A value contains characters or numbers that cannot be stored"]}
             return _response(request, 400, "VALIDATION_ERROR", "Invalid data provided", details)
-        if isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated:  # type: ignore[attr-defined]
+        if (
+            isinstance(exc, OperationalError | InterfaceError)
+            or exc.connection_invalidated  # type: ignore[attr-defined]
+            or timed_out(exc)
+        ):
             log.error("database_unavailable", path=request.url.path, error_type=type(exc).__name__)
             return _response(
                 request,

@@ -26,6 +26,7 @@ from server.services import Services
 from server.speech import delivery
 from server.speech.stt import Transcript
 from server.store import interviews, users
+from server.store.db import timed_out
 from server.store.models import Answer, AnswerStatus, Interview, InterviewStatus, Role, utcnow
 
 JOINABLE = (InterviewStatus.scheduled, InterviewStatus.in_progress)
@@ -186,7 +187,8 @@ def _transient(exc: Exception) -> bool:
     """A database error that another attempt may not meet: a lost or refused connection, a timeout, a
     locked SQLite file (not a constraint or a bug in the statement)."""
     if isinstance(exc, DBAPIError):
-        return exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
+        invalid = exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
+        return invalid or timed_out(exc)
     return isinstance(exc, OSError | TimeoutError)
 
 

@@ -20,7 +20,7 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 class Database:
     """Owns the engine; ``session()`` yields a unit of work that commits on success, rolls back on error."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, statement_timeout_s: float = 0) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, object] = {"echo": echo, "pool_pre_ping": True}
@@ -28,6 +28,9 @@ class Database:
             kwargs["connect_args"] = {"timeout": 30}
         else:
             kwargs.update(pool_size=10, max_overflow=20, pool_recycle=1800)
+            if statement_timeout_s > 0 and url.startswith("postgresql+asyncpg"):
+                timeout_ms = str(max(1, round(statement_timeout_s * 1000)))
+                kwargs["connect_args"] = {"server_settings": {"statement_timeout": timeout_ms}}
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
@@ -85,3 +88,14 @@ def _ensure_sqlite_dir(url: str) -> None:
 
 
 __all__ = ["Database", "Engine", "alembic_config", "upgrade", "upgrade_async"]
+
+
+QUERY_CANCELED, LOCK_NOT_AVAILABLE = "57014", "55P03"
+
+
+def timed_out(exc: BaseException) -> bool:
+    """The database cancelled a statement for running or waiting too long (``statement_timeout``)."""
+    for err in (exc, getattr(exc, "orig", None), getattr(getattr(exc, "orig", None), "__cause__", None)):
+        if getattr(err, "sqlstate", None) in (QUERY_CANCELED, LOCK_NOT_AVAILABLE):
+            return True
+    return False
