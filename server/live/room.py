@@ -46,6 +46,7 @@ MIN_PIECE_BYTES = int(1.5 * BYTES_PER_S)  # pieces shorter than this wait for th
 MIN_TAIL_BYTES = int(0.3 * BYTES_PER_S)
 SNAPSHOT_TTL_S = 7 * 24 * 3600
 KEEP_RETRY_S = 1.0  # how often a room kept for its unsaved snapshot tries the store again
+MAX_UNPUBLISHED = 10_000  # events kept while the bus is unreachable (the oldest go first beyond this)
 
 
 class LiveRoom:
@@ -76,6 +77,8 @@ class LiveRoom:
         self._ticker: asyncio.Task[None] | None = None
         self._kick_pending = False
         self.unsaved: dict[str, Any] | None = None  # the newest snapshot the store refused
+        self.unpublished: deque[dict[str, Any]] = deque()  # events the bus refused, oldest first
+        self._publish_again_at = 0.0
 
     # ---- running -------------------------------------------------------------------------------------
 
@@ -435,8 +438,27 @@ class LiveRoom:
             await peer.add_candidate(effect.candidate, effect.sdp_mid, effect.sdp_mline_index)
 
     async def _publish(self, effect: fx.Publish) -> None:
-        event = effect.event.model_dump(mode="json", exclude_none=True)
-        await self.services.bus.publish(events_channel(self.interview_id), event)
+        """Publish the event for the monitors. When the bus is unreachable the event is kept (bounded, in
+        order) and published with the ones after it once the bus is back, so no monitor misses it."""
+        if len(self.unpublished) >= MAX_UNPUBLISHED:
+            self.unpublished.popleft()
+            log.error("live_event_dropped", interview_id=self.interview_id, kept=MAX_UNPUBLISHED)
+        self.unpublished.append(effect.event.model_dump(mode="json", exclude_none=True))
+        if time.monotonic() >= self._publish_again_at:
+            await self._flush_events()
+
+    async def _flush_events(self) -> None:
+        """Publish the kept events in order (called under the pump lock)."""
+        while self.unpublished:
+            try:
+                await self.services.bus.publish(events_channel(self.interview_id), self.unpublished[0])
+            except Exception as exc:
+                self._publish_again_at = time.monotonic() + KEEP_RETRY_S
+                log.warning(
+                    "live_events_unpublished", count=len(self.unpublished), error_type=type(exc).__name__
+                )
+                return
+            self.unpublished.popleft()
 
     async def _complete(self, effect: fx.CompleteInterview) -> None:
         await actions.mark_completed(self.services, self.interview_id, len(self.machine.questions))
@@ -475,11 +497,18 @@ class LiveRoom:
         if self.unsaved is snapshot:
             self.unsaved = None
 
+    @property
+    def pending_writes(self) -> bool:
+        """A snapshot or events that only this room holds, because the store or the bus refused them."""
+        return self.unsaved is not None or bool(self.unpublished)
+
     async def retry_snapshot(self) -> None:
-        """Write a snapshot that the store refused earlier (under the pump lock: never over a newer one)."""
-        if self.unsaved is not None:
+        """Write a snapshot that the store refused earlier (under the pump lock: never over a newer one),
+        and publish the events the bus refused."""
+        if self.pending_writes:
             async with self._pump_lock:
                 await self._write_snapshot()
+                await self._flush_events()
 
     async def close(self) -> None:
         if self._ticker is not None:
@@ -659,7 +688,7 @@ class LiveRooms:
         async with self._lock:
             if self.rooms.get(room.interview_id) is room and not room.sockets:
                 await room.retry_snapshot()
-                if room.unsaved is not None:  # the store is down: this is the only copy of the session
+                if room.pending_writes:  # the store is down: this is the only copy of the session
                     self._keep_until_saved(room)
                     return
                 del self.rooms[room.interview_id]
@@ -670,14 +699,14 @@ class LiveRooms:
                     log.warning("live_release_failed", error_type=type(exc).__name__)
 
     def _keep_until_saved(self, room: LiveRoom) -> None:
-        """Keep an empty room (clock, lease and all) until its snapshot is stored, then release it; a
-        candidate who comes back meanwhile finds it here."""
+        """Keep an empty room (clock, lease and all) until its snapshot is stored and its events published,
+        then release it; a candidate who comes back meanwhile finds it here."""
         if room.interview_id in self._keepers:
             return
 
         async def keep() -> None:
             try:
-                while room.unsaved is not None and not room.sockets:
+                while room.pending_writes and not room.sockets:
                     await asyncio.sleep(KEEP_RETRY_S)
                     await room.retry_snapshot()
             finally:

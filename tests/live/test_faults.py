@@ -207,7 +207,8 @@ def test_redis_killed_and_restarted_mid_interview(tmp_path: Path, private_redis:
     """Redis dies (SIGKILL) while the second question is answered: the answer is stored and
     acknowledged; the candidate drops while Redis is still down; Redis comes back empty (no
     persistence); the candidate resumes the same session with ``hello resume``, the interview completes,
-    and the database holds exactly one answer per question."""
+    the events of the outage reach the monitors afterwards, and the database holds exactly one answer per
+    question."""
     db = tmp_path / "viva.db"
     settings = make_settings(
         tmp_path, f"sqlite+aiosqlite:///{db}", redis_url=private_redis.url, live_owner_ttl_s=3.0
@@ -217,6 +218,7 @@ def test_redis_killed_and_restarted_mid_interview(tmp_path: Path, private_redis:
     with live_server(settings) as server, httpx.Client(base_url=server.base_url, timeout=30) as http:
         api = Api(http, server)
         headers, interview_id, token = schedule(api)
+        admin = api.admin()
         client = Candidate(ws_url(api, interview_id), token)
         try:
             welcome = client.hello()
@@ -244,6 +246,15 @@ def test_redis_killed_and_restarted_mid_interview(tmp_path: Path, private_redis:
         finally:
             client.close()
         assert not answered & set(later), "an answered question is not asked again"
+        # What the room published while Redis was down was kept and published once it came back: a
+        # monitor that connects now replays the second answer's transcript and save.
+        monitor = Monitor(monitor_url(server.base_url, interview_id), token_of(admin))
+        try:
+            kept = monitor.wait("transcript.final", timeout=15, question_id=during["question_id"])
+            assert word_error_rate(SECOND, kept["text"]) < 0.35, kept["text"]
+            monitor.wait("answer.saved", timeout=15, question_id=during["question_id"])
+        finally:
+            monitor.close()
         report = wait_report(http, interview_id, headers)
     with sqlite3.connect(db) as conn:
         rows = dict(conn.execute("SELECT question_id, COUNT(*) FROM answers GROUP BY question_id").fetchall())
