@@ -13,12 +13,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server.domain.errors import VivaError
 from server.logs import log
-from server.store.db import timed_out
+from server.store.db import unavailable
 
 ENVELOPE_PREFIX = "/api/interview-management"
 _HTTP_CODES = {
@@ -128,11 +128,7 @@ def install(app: FastAPI) -> None:
         if isinstance(exc, DataError):
             details = {"non_field_errors": ["A value contains characters or numbers that cannot be stored"]}
             return _response(request, 400, "VALIDATION_ERROR", "Invalid data provided", details)
-        if (
-            isinstance(exc, OperationalError | InterfaceError)
-            or exc.connection_invalidated  # type: ignore[attr-defined]
-            or timed_out(exc)
-        ):
+        if isinstance(exc, DBAPIError) and unavailable(exc):
             log.error("database_unavailable", path=request.url.path, error_type=type(exc).__name__)
             return _response(
                 request,

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from server.domain.errors import Forbidden, NotAuthenticated, NotFound
 from server.jobs.pipeline import media_metrics
@@ -26,7 +26,7 @@ from server.services import Services
 from server.speech import delivery
 from server.speech.stt import Transcript
 from server.store import interviews, users
-from server.store.db import timed_out
+from server.store.db import unavailable
 from server.store.models import Answer, AnswerStatus, Interview, InterviewStatus, Role, utcnow
 
 JOINABLE = (InterviewStatus.scheduled, InterviewStatus.in_progress)
@@ -187,8 +187,7 @@ def _transient(exc: Exception) -> bool:
     """A database error that another attempt may not meet: a lost or refused connection, a timeout, a
     locked SQLite file (not a constraint or a bug in the statement)."""
     if isinstance(exc, DBAPIError):
-        invalid = exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
-        return invalid or timed_out(exc)
+        return unavailable(exc)
     return isinstance(exc, OSError | TimeoutError)
 
 

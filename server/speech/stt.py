@@ -202,10 +202,6 @@ class STTJob:
         self.audio, self.vad, self.future = audio, vad, future
         self.started = False
 
-    @property
-    def seconds(self) -> float:
-        return len(self.audio) / SAMPLE_RATE
-
     def cancel(self) -> bool:
         """Withdraw a job no worker has taken; False when it is already running or done."""
         if self.started or self.future.done():
@@ -222,8 +218,8 @@ class STTPool:
 
     Two priorities: urgent requests (somebody is waiting: the end of an answer, an upload) are served first
     come first served; background requests (a live answer's earlier pieces, transcribed speculatively) only
-    when no urgent one waits. ``idle`` says whether a worker is free right now, so that speculative work
-    is only offered when it costs nobody anything."""
+    when no urgent one waits. ``idle`` says whether a worker is free and the pool lightly loaded, so that
+    speculative work is only offered when it costs nobody anything."""
 
     def __init__(
         self,
@@ -241,7 +237,6 @@ class STTPool:
         self._queue = asyncio.PriorityQueue(maxsize=queue_size)
         self._order = itertools.count()
         self._tasks: list[asyncio.Task[None]] = []
-        self._running = 0
         self._spans: deque[tuple[float, float]] = deque()  # recent (start, end) of finished work
         self._since: dict[int, float] = {}  # job number -> start, for work in progress
 
@@ -254,7 +249,8 @@ class STTPool:
         """No request waits, a worker is free, and the workers were busy less than half of the last few
         seconds (speculative work offered at a busier time would delay the next urgent request more than
         it saves)."""
-        return self._queue.empty() and self._running < self._workers and self.busy_share() < self.spare_below
+        free = self._queue.empty() and len(self._since) < self._workers
+        return free and self.busy_share() < self.spare_below
 
     def busy_share(self, now: float | None = None) -> float:
         """The share of the workers' time spent transcribing over the last ``load_window_s`` seconds."""
@@ -293,12 +289,10 @@ class STTPool:
             try:
                 if not job.future.done():
                     job.started = True
-                    self._running += 1
                     self._since[number] = time.monotonic()
                     try:
                         result = await asyncio.to_thread(self.transcriber.transcribe, job.audio, vad=job.vad)
                     finally:
-                        self._running -= 1
                         self._spans.append((self._since.pop(number), time.monotonic()))
                     if not job.future.done():
                         job.future.set_result(result)

@@ -11,6 +11,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -87,9 +88,6 @@ def _ensure_sqlite_dir(url: str) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
 
 
-__all__ = ["Database", "Engine", "alembic_config", "upgrade", "upgrade_async"]
-
-
 QUERY_CANCELED, LOCK_NOT_AVAILABLE = "57014", "55P03"
 
 
@@ -99,3 +97,12 @@ def timed_out(exc: BaseException) -> bool:
         if getattr(err, "sqlstate", None) in (QUERY_CANCELED, LOCK_NOT_AVAILABLE):
             return True
     return False
+
+
+def unavailable(exc: DBAPIError) -> bool:
+    """The database could not serve the statement (a lost or refused connection, a locked SQLite file, a
+    statement timeout), as opposed to refusing the statement itself: another attempt may succeed."""
+    return exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError) or timed_out(exc)
+
+
+__all__ = ["Database", "Engine", "alembic_config", "unavailable", "upgrade", "upgrade_async"]

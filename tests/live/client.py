@@ -24,11 +24,10 @@ def to_16k(pcm: np.ndarray, rate: int) -> bytes:
 
 
 class Candidate:
-    def __init__(self, url: str, token: str, *, speed: float = 4.0, keep: bool = True) -> None:
+    def __init__(self, url: str, token: str, *, speed: float = 4.0) -> None:
         self.ws: ClientConnection = connect(url, max_size=None, open_timeout=10)
         self.token, self.speed = token, speed
-        self.keep = keep  # keep messages that an expect passed over, for a later expect
-        self.backlog: list[dict[str, Any]] = []
+        self.backlog: list[dict[str, Any]] = []  # messages an expect passed over, for a later expect
         self.speech: queue.Queue[bytes] = queue.Queue()
         self.spoken = threading.Event()
         self.spoken.set()
@@ -94,7 +93,8 @@ class Candidate:
         return self.expect_any((kind,), timeout)
 
     def expect_any(self, kinds: tuple[str, ...], timeout: float = 60) -> dict[str, Any]:
-        """The next message of one of ``kinds``; the others are dropped, or kept with ``keep``."""
+        """The next message of one of ``kinds``; the others are kept for a later expect (with early advance
+        the next question may start before this answer's transcript)."""
         for message in self.backlog:
             if message["type"] in kinds:
                 self.backlog.remove(message)
@@ -104,8 +104,7 @@ class Candidate:
             message = self.next_message(max(0.01, deadline - time.monotonic()))
             if message["type"] in kinds:
                 return message
-            if self.keep:
-                self.backlog.append(message)
+            self.backlog.append(message)
 
     def close(self) -> None:
         self.stop.set()

@@ -29,7 +29,7 @@ def test_questions_follow_at_once_and_answers_are_all_stored(tmp_path: Path) -> 
     audio = to_16k(pcm, rate)
     with live_server(settings) as server, httpx.Client(base_url=server.base_url, timeout=30) as http:
         hr, candidate, interview_id, token = schedule_with_hr(Api(http, server))
-        client = Candidate(room_url(server.base_url, interview_id), token, keep=True)
+        client = Candidate(room_url(server.base_url, interview_id), token)
         try:
             client.hello()
             client.start_audio()
