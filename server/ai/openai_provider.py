@@ -16,7 +16,7 @@ from collections.abc import AsyncGenerator, Callable
 from typing import Annotated, Any, TypeVar
 
 import anyio
-import httpx
+import httpx2
 import openai
 from openai import AsyncStream
 from openai.types.chat import ChatCompletionChunk, ChatCompletionMessageParam
@@ -269,7 +269,7 @@ class OpenAIEngine:
                 if text:
                     produced = True
                     yield AgentDelta(text=text, provider=self.name, model=self.model)
-        except (openai.OpenAIError, httpx.HTTPError) as exc:
+        except (openai.OpenAIError, httpx2.HTTPError) as exc:
             raise self._failure("agent_answer", exc) from exc
         finally:
             with anyio.CancelScope(shield=True):
@@ -306,18 +306,18 @@ class OpenAIEngine:
                 return await self.client.chat.completions.create(
                     model=self.model, messages=messages, stream=True, timeout=self.timeout_s
                 )
-        except (TimeoutError, openai.OpenAIError, httpx.HTTPError) as exc:
+        except (TimeoutError, openai.OpenAIError, httpx2.HTTPError) as exc:
             raise self._failure("agent_answer", exc) from exc
 
     def _failure(self, task: str, exc: BaseException) -> AIError:
         """The ``AIError`` (logged, without any input text) for a transport failure of ``task``."""
-        if isinstance(exc, TimeoutError | openai.APITimeoutError | httpx.TimeoutException):
+        if isinstance(exc, TimeoutError | openai.APITimeoutError | httpx2.TimeoutException):
             self._log_failure(task, "timeout")
             return AIError(f"{self.name} {task}: timed out after {self.timeout_s:g} s")
         if isinstance(exc, openai.APIStatusError):
             self._log_failure(task, "http", status=exc.status_code)
             return AIError(f"{self.name} {task}: HTTP {exc.status_code}")
-        kind = "connection" if isinstance(exc, openai.APIConnectionError | httpx.TransportError) else None
+        kind = "connection" if isinstance(exc, openai.APIConnectionError | httpx2.TransportError) else None
         self._log_failure(task, kind or type(exc).__name__)
         return AIError(f"{self.name} {task}: {kind or type(exc).__name__}")
 

@@ -1,4 +1,4 @@
-"""The live interview as a sans-I/O state machine (see ``../shared/DESIGN.md``, "Live sessions").
+"""The live interview as a sans-I/O state machine (see README.md, "The live interview room").
 
 :class:`InterviewSession` decides; ``server.live`` feeds it and does the I/O. Importing this package pulls
 in no asyncio, Starlette, aiortc or Redis.
