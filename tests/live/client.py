@@ -18,6 +18,12 @@ from websockets.sync.client import ClientConnection, connect
 FRAME = 640  # 20 ms of PCM16 at 16 kHz
 
 
+def open_socket(url: str, **options: Any) -> ClientConnection:
+    """A client connection that outlives one ``with`` block (close it with ``.close()``). websockets 17
+    warns about a ``connect()`` not entered as a context manager; entering it here says it is meant."""
+    return connect(url, **options).__enter__()
+
+
 def to_16k(pcm: np.ndarray, rate: int) -> bytes:
     resampled = np.interp(np.arange(0, len(pcm), rate / 16_000), np.arange(len(pcm)), pcm).astype(np.int16)
     return resampled.tobytes()
@@ -25,7 +31,7 @@ def to_16k(pcm: np.ndarray, rate: int) -> bytes:
 
 class Candidate:
     def __init__(self, url: str, token: str, *, speed: float = 4.0) -> None:
-        self.ws: ClientConnection = connect(url, max_size=None, open_timeout=10)
+        self.ws: ClientConnection = open_socket(url, max_size=None, open_timeout=10)
         self.token, self.speed = token, speed
         self.backlog: list[dict[str, Any]] = []  # messages an expect passed over, for a later expect
         self.speech: queue.Queue[bytes] = queue.Queue()
@@ -117,7 +123,7 @@ class Monitor:
     """HR's monitor socket: a reader thread collects every frame; the test waits on what it needs."""
 
     def __init__(self, url: str, token: str, *, last_seq: int | None = None) -> None:
-        self.ws: ClientConnection = connect(url, max_size=None, open_timeout=10)
+        self.ws: ClientConnection = open_socket(url, max_size=None, open_timeout=10)
         hello: dict[str, Any] = {"type": "hello", "token": token, "protocol": "1.0", "id": "m-hello"}
         if last_seq is not None:
             hello.update(resume=True, last_seq=last_seq)

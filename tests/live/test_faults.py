@@ -29,10 +29,9 @@ from typing import Any
 
 import httpx
 import pytest
-from websockets.sync.client import connect
 
 from tests.conftest import make_settings
-from tests.live.client import Candidate, Monitor, to_16k
+from tests.live.client import Candidate, Monitor, open_socket, to_16k
 from tests.live.test_monitor import monitor_url, room_url, schedule_with_hr, token_of
 from tests.live.test_room import SECOND, answer_question, schedule, ws_url
 from tests.media import ANSWER_TEXT, speech, word_error_rate
@@ -433,7 +432,7 @@ def test_slow_consumers_do_not_grow_server_memory(tmp_path: Path, private_redis:
             api = Api(http, SimpleNamespace(base_url=base))  # type: ignore[arg-type]
             hr, _, interview_id, token = schedule_with_hr(api)
             hr_token = token_of(hr["headers"])
-            slow_monitor = connect(monitor_url(base, interview_id), max_queue=1, open_timeout=10)
+            slow_monitor = open_socket(monitor_url(base, interview_id), max_queue=1, open_timeout=10)
             slow_monitor.send(json.dumps({"type": "hello", "token": hr_token, "protocol": "1.0"}))
             slow_candidate = Candidate(room_url(base, interview_id), token)
             reader = Monitor(monitor_url(base, interview_id), hr_token)
