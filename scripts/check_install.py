@@ -62,9 +62,7 @@ def imported_modules(files: Iterable[Path]) -> dict[str, Path]:
     return found
 
 
-def undeclared(
-    modules: dict[str, Path], declared: set[str], providers: dict[str, list[str]]
-) -> list[str]:
+def undeclared(modules: dict[str, Path], declared: set[str], providers: dict[str, list[str]]) -> list[str]:
     """Problems: third-party modules not provided by any declared distribution (or not installed)."""
     problems = []
     for module, path in sorted(modules.items()):

@@ -48,7 +48,8 @@ class Serve:
     """``./scripts/serve`` as a child process whose output is echoed and kept."""
 
     def __init__(self, venv: Path, data: Path, port: int) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("VIVA_", "DATABASE_URL", "REDIS_URL"))}
+        ours = ("VIVA_", "DATABASE_URL", "REDIS_URL")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
         env.update(VIVA_VENV=str(venv), VIVA_DATA_DIR=str(data), PYTHONUNBUFFERED="1")
         self.lines: list[str] = []
         self.process = subprocess.Popen(
@@ -92,7 +93,8 @@ def wait_healthy(serve: Serve, base: str) -> float:
     started = time.monotonic()
     while time.monotonic() - started < INSTALL_TIMEOUT_S:
         if serve.process.poll() is not None:
-            raise SmokeError(f"./scripts/serve exited with {serve.process.returncode} before /healthz answered")
+            code = serve.process.returncode
+            raise SmokeError(f"./scripts/serve exited with {code} before /healthz answered")
         try:
             if request(f"{base}/healthz")[0] == 200:
                 return time.monotonic() - started
@@ -108,7 +110,7 @@ def interrupt_install(venv: Path, data: Path) -> None:
     site = venv / "lib"
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and serve.process.poll() is None:
-        if any(site.glob("python3*/site-packages/*/__init__.py")) and len(list(site.glob("python3*/site-packages/*"))) > 20:
+        if len(list(site.glob("python3*/site-packages/*"))) > 20:  # pip is writing our packages
             break
         time.sleep(0.2)
     if serve.process.poll() is not None:

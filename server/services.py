@@ -10,6 +10,7 @@ from server.ai.base import AIEngine
 from server.config import Settings
 from server.security import LoginThrottle, TokenService
 from server.store.db import Database
+from server.store.durable import open_durable_state
 from server.store.state import EventBus, SessionStore, open_state
 
 if TYPE_CHECKING:
@@ -40,7 +41,12 @@ class Services:
     @classmethod
     async def open(cls, settings: Settings) -> Services:
         db = Database(settings.effective_database_url, statement_timeout_s=settings.db_statement_timeout_s)
-        store, bus = await open_state(settings.redis_url, prefix=settings.redis_prefix)
+        store: SessionStore
+        bus: EventBus
+        if settings.redis_url:
+            store, bus = await open_state(settings.redis_url, prefix=settings.redis_prefix)
+        else:  # one instance: live state in the database, so that a restart resumes sessions
+            store, bus = open_durable_state(db)
         tokens = TokenService(settings.signing_key(), timedelta(minutes=settings.token_ttl_minutes))
         throttle = LoginThrottle.create(
             settings.redis_url,

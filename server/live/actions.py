@@ -13,11 +13,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 from sqlalchemy.exc import DBAPIError
 
+from server.domain import answers
+from server.domain.answers import LiveAnswer
 from server.domain.errors import Forbidden, NotAuthenticated, NotFound
 from server.jobs.pipeline import media_metrics
 from server.live.audio import AnswerRecording
@@ -27,8 +29,9 @@ from server.speech import delivery
 from server.speech.stt import Transcript
 from server.store import interviews, users
 from server.store.db import unavailable
-from server.store.models import Answer, AnswerStatus, Interview, InterviewStatus, Role, utcnow
+from server.store.models import Interview, InterviewStatus, Role, utcnow
 
+T = TypeVar("T")
 JOINABLE = (InterviewStatus.scheduled, InterviewStatus.in_progress)
 IN_PROGRESS = InterviewStatus.in_progress
 
@@ -87,6 +90,20 @@ def question_view(question: Any) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class Progress:
+    answers: dict[str, str]  # question id -> answer id, every answer stored
+    ai_follow_ups: int  # AI follow-up questions stored (the budget already spent)
+
+
+async def progress(services: Services, interview_id: str) -> Progress:
+    """What the database says about a live interview's progress (the truth a resumed session follows)."""
+    async with services.db.session() as session:
+        stored = await answers.stored_answers(session, interview_id)
+        sources = {q.id: q.source for q in await interviews.questions_of(session, interview_id)}
+    return Progress(stored, answers.ai_follow_ups(sources))
+
+
 async def mark_in_progress(services: Services, interview_id: str) -> None:
     """scheduled → in_progress (no-op when it already is)."""
     async with services.db.session() as session:
@@ -137,12 +154,13 @@ async def save_answer(
     *,
     retry_for_s: float = 0.0,
 ) -> str:
-    """Store the answer's recording (WAV, generated name) and row, queued for scoring; returns its id.
+    """Store the answer's recording (WAV, generated name) and row, queued for scoring; returns its id,
+    committed (so the caller may acknowledge it).
 
-    A second answer to the same question replaces the first (the row is reused, never duplicated), so
-    a save whose commit was lost with its connection is retried safely: while the database is
-    unreachable the row is tried again with backoff for up to ``retry_for_s`` seconds, then the last
-    error is raised.
+    A stored answer is final (:func:`server.domain.answers.record_live_answer`): a second save for the
+    question keeps the first answer, returns its id and removes the files it brought. So a save whose
+    commit was lost with its connection is retried safely: while the database is unreachable the row is
+    tried again with backoff for up to ``retry_for_s`` seconds, then the last error is raised.
     """
     relative = await _store_wav(services, recording.wav_bytes())
     text = transcript.text if transcript else ""
@@ -158,18 +176,22 @@ async def save_answer(
             "video_path": _relative(services, recording.video),
         },
     }
-    answer_id = await _retrying(
-        lambda: _answer_row(services, interview_id, question_id, text, relative, metrics, analysis),
-        retry_for_s,
+    answer = LiveAnswer(text, relative, metrics, analysis.emotion, analysis.confidence)
+    recorded = await _retrying(
+        lambda: answers.record_live_answer(services.db, interview_id, question_id, answer), retry_for_s
     )
-    services.jobs.notify(answer_id)
-    return answer_id
+    if not recorded.created:
+        log.warning("live_answer_kept", interview_id=interview_id, question_id=question_id)
+        await _discard(services, relative, recording.video)
+        return recorded.answer_id
+    services.jobs.notify(recorded.answer_id)
+    return recorded.answer_id
 
 
 SAVE_FIRST_DELAY_S, SAVE_MAX_DELAY_S = 0.25, 2.0
 
 
-async def _retrying(work: Callable[[], Awaitable[str]], retry_for_s: float) -> str:
+async def _retrying(work: Callable[[], Awaitable[T]], retry_for_s: float) -> T:
     """``work()``, tried again with backoff after a transient error for up to ``retry_for_s`` seconds."""
     deadline, delay = time.monotonic() + retry_for_s, SAVE_FIRST_DELAY_S
     while True:
@@ -191,28 +213,13 @@ def _transient(exc: Exception) -> bool:
     return isinstance(exc, OSError | TimeoutError)
 
 
-async def _answer_row(
-    services: Services,
-    interview_id: str,
-    question_id: str,
-    text: str,
-    relative: str,
-    metrics: dict[str, Any],
-    analysis: delivery.Delivery,
-) -> str:
-    async with services.db.session() as session:
-        answer = await interviews.answer_for(session, question_id) or Answer(
-            interview_id=interview_id, question_id=question_id
-        )
-        answer.text, answer.transcript, answer.media_path = text, text, relative
-        answer.metrics = metrics
-        answer.emotion, answer.confidence = analysis.emotion, analysis.confidence
-        answer.status, answer.job_attempts, answer.job_worker = AnswerStatus.submitted, 0, None
-        answer.failure_reason, answer.updated_at = None, utcnow()
-        session.add(answer)
-        await session.flush()
-        answer_id: str = answer.id
-    return answer_id
+async def _discard(services: Services, relative: str, video: Path | None) -> None:
+    """Remove the files of a save that found its question already answered."""
+    paths = [anyio.Path(services.settings.uploads_dir) / relative]
+    if video is not None:
+        paths.append(anyio.Path(video))
+    for path in paths:
+        await path.unlink(missing_ok=True)
 
 
 async def _store_wav(services: Services, data: bytes) -> str:

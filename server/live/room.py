@@ -45,6 +45,7 @@ BYTES_PER_S = SAMPLE_RATE * 2
 MIN_PIECE_BYTES = int(1.5 * BYTES_PER_S)  # pieces shorter than this wait for the next pause
 MIN_TAIL_BYTES = int(0.3 * BYTES_PER_S)
 SNAPSHOT_TTL_S = 7 * 24 * 3600
+WRITE_AHEAD = (fx.CompleteInterview, fx.EndInterview)  # database writes that the messages report
 KEEP_RETRY_S = 1.0  # how often a room kept for its unsaved snapshot tries the store again
 MAX_UNPUBLISHED = 10_000  # events kept while the bus is unreachable (the oldest go first beyond this)
 
@@ -154,16 +155,28 @@ class LiveRoom:
         await self.pump()
 
     async def pump(self) -> None:
-        """Send every queued message in order, then run every queued effect (one pump at a time)."""
+        """Store the newest queued snapshot and run the queued :data:`WRITE_AHEAD` effects, send every
+        queued message in order, then run every other queued effect (one pump at a time). So a message such
+        as ``answer.saved`` or ``interview.completed`` never reaches the client before what it reports
+        is stored."""
         async with self._pump_lock:
             while True:
                 messages, effects = self.machine.drain_messages(), self.machine.drain_effects()
                 if not messages and not effects:
                     return
+                # Write-ahead: what a message tells the client (an answer saved, the interview over) is
+                # stored before the message is sent.
+                snapshots = [effect for effect in effects if isinstance(effect, fx.SaveSnapshot)]
+                if snapshots:
+                    await self._save_snapshot(snapshots[-1])
+                ahead = [e for e in effects if isinstance(e, WRITE_AHEAD)]
+                for first in ahead:
+                    await self._run(first)
                 for outgoing in messages:
                     await self._send_text(outgoing.connection, outgoing.text)
-                for effect in effects:
-                    await self._run(effect)
+                for later in effects:
+                    if not isinstance(later, WRITE_AHEAD):
+                        await self._run(later)  # SaveSnapshot has no handler: it was written above
 
     async def refuse(self, connection: int, error: ProtocolError) -> None:
         """Send ``error`` to the connection and close it with its code (after what the pump is sending)."""
@@ -534,7 +547,6 @@ _HANDLERS: dict[type, Callable[[LiveRoom, Any], Awaitable[None]]] = {
     fx.CompleteInterview: LiveRoom._complete,
     fx.EndInterview: LiveRoom._end,
     fx.Close: LiveRoom._close,
-    fx.SaveSnapshot: LiveRoom._save_snapshot,
 }
 
 
@@ -649,16 +661,27 @@ class LiveRooms:
             raise SessionElsewhere(owner)
 
     async def _machine(self, interview_id: str, questions: list[dict[str, Any]]) -> InterviewSession:
+        """The session from its snapshot (or a new one), reconciled with the answers the database holds
+        and the events already published, so nothing acknowledged is asked again or renumbered."""
         snapshot = await self.services.store.get(snapshot_key(interview_id))
         if snapshot is not None:
-            return InterviewSession.restore(snapshot, config=self.config())
-        return InterviewSession(
-            session_id=uuid.uuid4().hex,
-            interview_id=interview_id,
-            questions=[Question(**q) for q in questions],
-            report_url=f"/interviews/{interview_id}/report",
-            config=self.config(),
+            machine = InterviewSession.restore(snapshot, config=self.config())
+        else:
+            machine = InterviewSession(
+                session_id=uuid.uuid4().hex,
+                interview_id=interview_id,
+                questions=[Question(**q) for q in questions],
+                report_url=f"/interviews/{interview_id}/report",
+                config=self.config(),
+            )
+        progress = await actions.progress(self.services, interview_id)
+        history = await self.services.bus.history(events_channel(interview_id))
+        machine.reconcile(
+            progress.answers,
+            seq_floor=max((int(event.get("seq") or 0) for _, event in history), default=0),
+            follow_ups_used=progress.ai_follow_ups,
         )
+        return machine
 
     async def command(self, interview_id: str, command: dict[str, Any]) -> None:
         """Deliver an HR command to the session wherever it is held: here, on the instance holding it (over

@@ -607,6 +607,34 @@ class InterviewSession:
                 self._index += 1
             self._next_question()
 
+    @_input
+    def reconcile(self, stored: Mapping[str, str], *, seq_floor: int = 0, follow_ups_used: int = 0) -> None:
+        """Make a session that was just created or restored agree with what outlived it.
+
+        ``stored`` maps question id → answer id of every answer in the database, the truth for answers:
+        each counts as answered whatever the snapshot says, and is never asked again (a question at or
+        after the current one moves before it). ``seq_floor`` is the highest ``seq`` already sent or
+        published (numbering goes on after it, with :data:`RESTORE_SEQ_GAP` to spare) and
+        ``follow_ups_used`` the AI follow-ups already stored (the budget never grows back). Call it before
+        any client joins. Raises :class:`InvalidPhase` once a client has joined.
+        """
+        if self._connections:
+            raise InvalidPhase(self._phase, "reconcile with a client joined")
+        known = {question.id for question in self._questions}
+        found = {qid: aid for qid, aid in stored.items() if qid in known and qid not in self._answered}
+        self._answered.update(found)
+        self._follow_ups_used = max(self._follow_ups_used, follow_ups_used)
+        if seq_floor and seq_floor >= self._seq:
+            self._seq = seq_floor + RESTORE_SEQ_GAP
+        if not found or self._phase is Phase.completed:
+            return
+        self._started_at = self._clock() if self._started_at is None else self._started_at
+        done, rest = self._questions[: self._index], self._questions[self._index :]
+        moved = [question for question in rest if question.id in self._answered]
+        self._questions = done + moved + [question for question in rest if question.id not in self._answered]
+        self._index += len(moved)
+        logger.info("session %s: %d stored answers reconciled", self.session_id, len(found))
+
     def _persist_if_changed(self) -> None:
         snapshot = self.snapshot()
         if snapshot != self._persisted:

@@ -241,3 +241,24 @@ class HrAction(SQLModel, table=True):
 RATING_FIELDS = ("appearance", "knowledge", "confidence", "attitude", "communication")
 
 from server.store import tracking_models as tracking_models  # noqa: E402  (registers seed 003 tables)
+
+
+class LiveSnapshot(SQLModel, table=True):
+    """A live session's snapshot, kept here when no Redis is configured (``store/durable.py``)."""
+
+    __tablename__ = "live_snapshots"
+
+    key: str = Field(primary_key=True, max_length=200)
+    value: str = Field(sa_type=Text)
+    expires_at: float | None = None  # epoch seconds; None: never
+
+
+class LiveEvent(SQLModel, table=True):
+    """One event of a live channel (session events, HR commands), kept here when no Redis is configured."""
+
+    __tablename__ = "live_events"
+
+    channel: str = Field(primary_key=True, max_length=200)
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    payload: str = Field(sa_type=Text)
+    created_at: float = Field(index=True)  # epoch seconds, for the idle-channel sweep

@@ -43,7 +43,8 @@ def test_the_server_imports_only_declared_distributions() -> None:
 
 
 def test_a_package_installed_only_by_the_test_extra_is_reported(tmp_path: Path) -> None:
-    """httpx is installed here (test extra) but is no runtime dependency: a function-level import is caught."""
+    """httpx is installed here (test extra) but is no runtime dependency: a function-level import of it
+    is caught."""
     problems = problems_for(tmp_path, "def f():\n    import httpx\n    return httpx\n")
     assert len(problems) == 1
     assert "httpx" in problems[0] and "not a declared runtime dependency" in problems[0]

@@ -13,6 +13,7 @@ from server.session import (
     RESTORE_SEQ_GAP,
     CompleteInterview,
     InterviewSession,
+    InvalidPhase,
     Phase,
     SaveAnswer,
     SaveSnapshot,
@@ -225,3 +226,48 @@ def test_resuming_a_completed_interview_says_so_and_closes() -> None:
     messages, effects = room.drain()
     assert [m.type for m in messages] == ["welcome", "interview.completed"]
     assert closes(effects) == [(room.conn, 1000)]
+
+
+def test_reconcile_moves_past_answers_the_database_holds_that_the_snapshot_missed() -> None:
+    """The holder died after storing q1's answer but before its snapshot said so: the session restored from
+    the older snapshot counts q1 as answered (the database is the truth) and asks q2 next."""
+    room = Room()
+    thinking_unsaved(room)  # q1 answered, SaveAnswer issued; the snapshot does not record the answer
+    restored = restart(room)
+    restored.reconcile({"q1": "a1"})
+    room.join(resume=True)
+    (welcome,) = room.messages()
+    assert isinstance(welcome, Welcome) and welcome.resumed and welcome.state.answered == ["q1"]
+    room.session.media_connected(room.conn)
+    assert of_type(room.messages(), QuestionStarted)[0].question_id == "q2"
+    assert room.session.answered == {"q1": "a1"}
+
+
+def test_reconcile_a_new_session_with_stored_answers_resumes_it() -> None:
+    """No snapshot survived (a new session object) but two answers and three events did: the session is
+    resumed at q3, numbering goes on after the published events, and the AI follow-up budget stays spent."""
+    room = Room(SessionConfig(max_follow_ups=1))
+    room.session.reconcile({"q2": "a2", "q1": "a1", "elsewhere": "a9"}, seq_floor=40, follow_ups_used=1)
+    snapshot = room.session.snapshot()
+    assert (snapshot["index"], snapshot["answered"]) == (2, {"q1": "a1", "q2": "a2"})
+    assert snapshot["follow_ups_used"] == 1 and snapshot["seq"] == 40 + RESTORE_SEQ_GAP
+    assert isinstance(room.effects()[-1], SaveSnapshot)
+    room.join()
+    (welcome,) = room.messages()
+    assert isinstance(welcome, Welcome) and welcome.resumed and welcome.seq > 40
+
+
+def test_reconcile_never_asks_an_answered_question_that_was_queued_again() -> None:
+    """A question queued again (its save looked failed) whose answer the database does hold moves before the
+    current one instead of being asked a second time; unanswered questions keep their order."""
+    room = Room()
+    room.session.reconcile({"q3": "a3"})
+    assert [q.id for q in room.session.questions] == ["q3", "q1", "q2"]
+    assert room.session.current is not None and room.session.current.id == "q1"
+
+
+def test_reconcile_refuses_once_a_client_has_joined() -> None:
+    room = Room()
+    room.join()
+    with pytest.raises(InvalidPhase):
+        room.session.reconcile({"q1": "a1"})

@@ -1,4 +1,4 @@
-"""One contract suite for the live-session state backends: memory twins and Redis."""
+"""One contract suite for the live-session state backends: memory twins, the database twins and Redis."""
 
 from __future__ import annotations
 
@@ -8,12 +8,15 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
 from redis.asyncio import Redis
 
+from server.store.db import Database, upgrade
+from server.store.durable import open_durable_state
 from server.store.state import EventBus, SessionStore, open_state
 
 REDIS_URL = os.environ.get("VIVA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -24,11 +27,12 @@ STEP_S = 5.0  # bound on any single wait in these tests
 class State:
     store: SessionStore
     bus: EventBus
-    redis_prefix: str | None = None  # None for the memory backend
+    redis_prefix: str | None = None  # None for the memory and database backends
 
     @contextlib.asynccontextmanager
     async def peer(self) -> AsyncIterator[State]:
-        """Another server instance's view of the same state (for memory: this same process's)."""
+        """Another server instance's view of the same state (for memory and the database, which serve one
+        instance: this same process's)."""
         if self.redis_prefix is None:
             yield self
             return
@@ -38,6 +42,12 @@ class State:
         finally:
             await bus.close()
             await store.close()
+
+
+async def migrated_database(folder: Path) -> Database:
+    url = f"sqlite+aiosqlite:///{folder / 'state.db'}"
+    await asyncio.to_thread(upgrade, url)
+    return Database(url)
 
 
 _unreachable: list[str] = []  # the reason, once a connection attempt has failed
@@ -59,13 +69,20 @@ async def _redis_client_or_skip() -> Redis:
     pytest.skip(message)
 
 
-@pytest_asyncio.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
-async def state(request: pytest.FixtureRequest) -> AsyncIterator[State]:
-    if request.param == "memory":
-        store, bus = await open_state(None)
+@pytest_asyncio.fixture(params=["memory", "database", pytest.param("redis", marks=pytest.mark.redis)])
+async def state(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[State]:
+    if request.param in ("memory", "database"):
+        db = None
+        if request.param == "memory":
+            store, bus = await open_state(None)
+        else:
+            db = await migrated_database(tmp_path)
+            store, bus = open_durable_state(db)
         yield State(store, bus)
         await bus.close()
         await store.close()
+        if db is not None:
+            await db.close()
         return
     admin = await _redis_client_or_skip()
     prefix = f"viva-test-{uuid.uuid4().hex}:"
@@ -325,3 +342,40 @@ async def test_second_instance_shares_sessions_and_events(state: State) -> None:
             got = await asyncio.wait_for(consumer, STEP_S)
     assert sorted(seqs) == list(range(1, 21))
     assert [seq for seq, _ in got] == list(range(1, 21))
+
+
+async def test_database_state_outlives_the_process(tmp_path: Path) -> None:
+    """Without Redis, a snapshot and a channel written by one process are there for the next one: the
+    snapshot reads back, history replays, and numbering goes on after the last event."""
+    db = await migrated_database(tmp_path)
+    store, bus = open_durable_state(db)
+    await store.put("s1", {"phase": "listening", "seq": 40}, ttl_s=60)
+    await store.put("gone", {"x": 1}, ttl_s=0.001)
+    for n in range(3):
+        await bus.publish("events:i1", {"n": n})
+    await bus.close()
+    await store.close()
+    await db.close()
+
+    db = Database(db.url)  # a new process: nothing in memory
+    store, bus = open_durable_state(db)
+    try:
+        assert await store.get("s1") == {"phase": "listening", "seq": 40}
+        assert await store.get("gone") is None
+        assert await bus.history("events:i1") == [(1, {"n": 0}), (2, {"n": 1}), (3, {"n": 2})]
+        assert await bus.publish("events:i1", {"n": 3}) == 4
+        events = bus.subscribe("events:i1", after=2)
+        async with contextlib.aclosing(events):
+            assert [await anext(events), await anext(events)] == [(3, {"n": 2}), (4, {"n": 3})]
+        await bus.trim("events:i1", 1)
+    finally:
+        await bus.close()
+        await store.close()
+        await db.close()
+    db = Database(db.url)
+    _, bus = open_durable_state(db)
+    try:
+        assert await bus.history("events:i1") == [(4, {"n": 3})], "a trim is kept in the table too"
+    finally:
+        await bus.close()
+        await db.close()

@@ -1,0 +1,186 @@
+"""Live-session state that outlives the process without Redis: snapshots and event channels in the database.
+
+The embedded default (one instance, SQLite) must resume a session after a restart exactly as the Redis
+deployment does. These two classes are the memory twins of :mod:`server.store.state` with every snapshot
+and event written through to the application database (tables ``live_snapshots`` and ``live_events``):
+
+* :class:`DatabaseSessionStore` -- snapshots are written to the table before ``put`` returns and read back
+  from it after a restart; owner leases and counters stay in memory (one instance holds every session, and
+  a restarted process must not wait for the leases of the one that died).
+* :class:`DatabaseEventBus` -- each event is inserted before ``publish`` returns its sequence number; a
+  channel that this process has not touched yet is loaded from the table first, so numbering goes on where
+  it stopped and a late monitor replays the history from before the restart.
+
+Both keep the interfaces' contracts (fresh copies out, ValueError for a non-positive duration).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server.store.db import Database
+from server.store.models import LiveEvent, LiveSnapshot
+from server.store.state import (
+    DEFAULT_CHANNEL_MAX_LEN,
+    DEFAULT_CHANNEL_TTL_S,
+    Entry,
+    Event,
+    MemoryEventBus,
+    MemorySessionStore,
+    Snapshot,
+    _decode,
+    _encode,
+    _ms,
+)
+
+SWEEP_INTERVAL_S = 60.0
+
+snapshots = LiveSnapshot.__table__  # type: ignore[attr-defined]
+events = LiveEvent.__table__  # type: ignore[attr-defined]
+
+
+class DatabaseSessionStore(MemorySessionStore):
+    """:class:`MemorySessionStore` whose snapshots live in the database (leases and counters in memory)."""
+
+    def __init__(self, db: Database) -> None:
+        super().__init__()
+        self._db = db
+        self._next_db_sweep = time.monotonic() + SWEEP_INTERVAL_S
+
+    async def get(self, session_id: str) -> Snapshot | None:
+        async with self._db.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(snapshots.c.value, snapshots.c.expires_at).where(snapshots.c.key == session_id)
+                )
+            ).first()
+        if row is None or (row.expires_at is not None and row.expires_at <= time.time()):
+            return None
+        return _decode(row.value)
+
+    async def put(self, session_id: str, snapshot: Snapshot, ttl_s: float | None = None) -> None:
+        expires_at = None if ttl_s is None else time.time() + _ms(ttl_s) / 1000
+        value = _encode(snapshot)
+        async with self._db.engine.begin() as conn:
+            changed = await conn.execute(
+                update(snapshots)
+                .where(snapshots.c.key == session_id)
+                .values(value=value, expires_at=expires_at)
+            )
+            if changed.rowcount == 0:
+                await conn.execute(
+                    insert(snapshots).values(key=session_id, value=value, expires_at=expires_at)
+                )
+            if time.monotonic() >= self._next_db_sweep:
+                self._next_db_sweep = time.monotonic() + SWEEP_INTERVAL_S
+                expired = snapshots.c.expires_at.is_not(None) & (snapshots.c.expires_at <= time.time())
+                await conn.execute(delete(snapshots).where(expired))
+
+    async def delete(self, session_id: str) -> None:
+        async with self._db.engine.begin() as conn:
+            await conn.execute(delete(snapshots).where(snapshots.c.key == session_id))
+
+    async def ping(self) -> None:
+        await super().ping()
+        await self._db.ping()
+
+
+class DatabaseEventBus(MemoryEventBus):
+    """:class:`MemoryEventBus` whose channels are written through to the database and loaded from it."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        max_len: int = DEFAULT_CHANNEL_MAX_LEN,
+        channel_ttl_s: float = DEFAULT_CHANNEL_TTL_S,
+    ) -> None:
+        super().__init__(max_len=max_len, channel_ttl_s=channel_ttl_s)
+        self._db = db
+        self._write = asyncio.Lock()  # one publisher at a time: the table and memory agree on numbering
+        self._next_db_sweep = time.monotonic() + SWEEP_INTERVAL_S
+
+    async def _load(self, channel: str) -> None:
+        """Bring a channel this process does not hold (new, or dropped as idle) in from the table."""
+        if channel in self._channels:
+            return
+        async with self._db.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(events.c.seq, events.c.payload)
+                    .where(events.c.channel == channel)
+                    .order_by(events.c.seq.desc())
+                    .limit(self._max_len)
+                )
+            ).all()
+        if channel in self._channels:  # loaded meanwhile by another caller
+            return
+        chan = self._channel(channel)
+        chan.events = deque((int(seq), payload) for seq, payload in reversed(rows))
+        chan.seq = int(rows[0].seq) if rows else 0
+
+    async def publish(self, channel: str, event: Event) -> int:
+        if self._closed:
+            raise RuntimeError("event bus is closed")
+        payload = _encode(event)
+        async with self._write:
+            self._sweep()  # the memory twin's idle-channel sweep, first: it may drop this channel
+            await self._load(channel)
+            seq = self._channels[channel].seq + 1
+            now = time.time()
+            async with self._db.engine.begin() as conn:
+                await conn.execute(
+                    insert(events).values(channel=channel, seq=seq, payload=payload, created_at=now)
+                )
+                if seq > self._max_len:
+                    await conn.execute(
+                        delete(events).where(events.c.channel == channel, events.c.seq <= seq - self._max_len)
+                    )
+                await self._sweep_table(conn, now)
+            return await super().publish(channel, event)
+
+    async def _sweep_table(self, conn: AsyncConnection, now: float) -> None:
+        """Drop the events of channels idle for longer than the channel TTL (every minute at most)."""
+        if time.monotonic() < self._next_db_sweep:
+            return
+        self._next_db_sweep = time.monotonic() + SWEEP_INTERVAL_S
+        idle = (
+            select(events.c.channel)
+            .group_by(events.c.channel)
+            .having(func.max(events.c.created_at) < now - self._ttl_s)
+        )
+        await conn.execute(delete(events).where(events.c.channel.in_(idle)))
+
+    async def history(self, channel: str, after: int = 0, limit: int | None = None) -> list[Entry]:
+        await self._load(channel)
+        return await super().history(channel, after, limit)
+
+    async def subscribe(self, channel: str, after: int = 0) -> AsyncGenerator[Entry, None]:
+        await self._load(channel)
+        async with aclosing(super().subscribe(channel, after)) as entries:
+            async for entry in entries:
+                yield entry
+
+    async def trim(self, channel: str, max_len: int) -> None:
+        await self._load(channel)
+        await super().trim(channel, max_len)
+        chan = self._channels[channel]
+        first = chan.events[0][0] if chan.events else chan.seq + 1
+        async with self._db.engine.begin() as conn:
+            await conn.execute(delete(events).where(events.c.channel == channel, events.c.seq < first))
+
+    async def ping(self) -> None:
+        await super().ping()
+        await self._db.ping()
+
+
+def open_durable_state(db: Database) -> tuple[DatabaseSessionStore, DatabaseEventBus]:
+    """The session store and event bus of a deployment without Redis, kept in ``db``."""
+    return DatabaseSessionStore(db), DatabaseEventBus(db)
