@@ -3,17 +3,24 @@
 A template's text holds ``{skill}`` and/or ``{role}`` placeholders. The key concepts are the ideas a good
 answer names; the offline scorer measures relevance by them, and ``concepts_for`` recovers them from a
 question's text (so answers to bank questions can be scored even when the caller kept only the text).
+
+The templates are data, in ``server/ai/data/bank.toml``; ``question_bank()`` reads them on first use.
 """
 
 from __future__ import annotations
 
 import re
 import string
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
+from types import MappingProxyType
+from typing import get_args
 
+from server.ai import data
 from server.ai.base import Category, Difficulty
-from server.ai.skills import family_of
+from server.ai.data import Entry
+from server.ai.skills import FAMILIES, family_of, lexicon
 
 
 @dataclass(frozen=True)
@@ -25,459 +32,112 @@ class Template:
         return self.text.format(skill=skill, role=role)
 
 
-def _t(text: str, concepts: str) -> Template:
-    """A template and its key concepts, given as one comma-separated string."""
-    return Template(text, tuple(c.strip() for c in concepts.split(",")))
+@dataclass(frozen=True)
+class Bank:
+    """``bank.toml``: the templates per skill, skill family and category, and what makes a question hard."""
+
+    hard_suffix: str  # appended to a hard technical or system-design question ...
+    hard_concept: str  # ... which then also expects this concept
+    minutes: Mapping[Category, int]  # the expected answer time per category
+    by_skill: Mapping[str, tuple[Template, ...]]
+    by_family: Mapping[str, tuple[Template, ...]]  # "general" for a skill of no other family
+    intro: tuple[Template, ...]
+    gap: tuple[Template, ...]  # a skill the job needs and the resume lacks
+    gap_generic: Template  # when there is no such skill
+    behavioural: tuple[Template, ...]
+    behavioural_senior: tuple[Template, ...]
+    system_design: tuple[Template, ...]
+
+    def templates(self) -> tuple[Template, ...]:
+        """Every template, in the order ``concepts_for`` tries them."""
+        groups = (*self.by_skill.values(), *self.by_family.values(), self.intro, self.gap)
+        groups += (self.behavioural, self.behavioural_senior, (self.gap_generic,), self.system_design)
+        return tuple(template for group in groups for template in group)
 
 
-HARD_SUFFIX = " What trade-offs would you weigh at production scale?"
-HARD_CONCEPT = "trade-offs"
+@cache
+def question_bank() -> Bank:
+    """The bank, read from ``bank.toml`` and checked on first use (``DataFileError`` when malformed)."""
+    return parse_bank(data.read("bank.toml"))
 
-BY_SKILL: dict[str, tuple[Template, ...]] = {
-    "Python": (
-        _t(
-            "In {skill}, how do generators and context managers work, and where have you used them in real"
-            " code?",
-            "generator, yield, iterator, memory, context manager, cleanup",
-        ),
-        _t(
-            "How do you handle concurrency in {skill}: threads, asyncio or multiprocessing, and how do you"
-            " choose?",
-            "GIL, asyncio, threads, multiprocessing, CPU-bound, blocking",
-        ),
-    ),
-    "JavaScript": (
-        _t(
-            "Explain the {skill} event loop: how do callbacks, promises and async/await get scheduled?",
-            "event loop, call stack, promise, microtask, await, non-blocking",
-        ),
-        _t(
-            "How do closures and the value of `this` work in {skill}, and where have they caught you out?",
-            "closure, scope, this, binding, arrow function",
-        ),
-    ),
-    "TypeScript": (
-        _t(
-            "How do you use the {skill} type system (generics, unions, narrowing) to catch bugs before "
-            "runtime?",
-            "generics, union, narrowing, interface, strict, inference",
-        ),
-    ),
-    "Java": (
-        _t(
-            "How does memory management work on the JVM for {skill} services, and how would you find a leak?",
-            "heap, garbage collection, stack, memory leak, profiler, references",
-        ),
-        _t(
-            "How do you write thread-safe {skill} code, and which concurrency tools do you reach for?",
-            "threads, synchronized, executor, volatile, deadlock, concurrent collections",
-        ),
-    ),
-    "Go": (
-        _t(
-            "How do goroutines and channels work in {skill}, and how do you avoid leaks and races?",
-            "goroutine, channel, select, context, race, mutex",
-        ),
-    ),
-    "C#": (
-        _t(
-            "How does async/await work in {skill}, and what mistakes with it have you seen in production?",
-            "async, await, task, deadlock, thread pool, cancellation",
-        ),
-    ),
-    "React": (
-        _t(
-            "How does {skill} decide when to re-render, and how have you fixed a slow component?",
-            "state, props, re-render, memo, key, profiler",
-        ),
-        _t(
-            "How do you use hooks like useEffect in {skill} correctly, including cleanup and dependencies?",
-            "useEffect, dependency array, cleanup, state, custom hook, stale closure",
-        ),
-    ),
-    "Node.js": (
-        _t(
-            "How does {skill} stay responsive under load, and what would block its event loop?",
-            "event loop, non-blocking, callbacks, promises, worker threads, streams",
-        ),
-    ),
-    "CSS": (
-        _t(
-            "How do you build a responsive layout in {skill}, and how do you keep styles from colliding?",
-            "box model, flexbox, grid, specificity, responsive, media queries",
-        ),
-    ),
-    "SQL": (
-        _t(
-            "A {skill} query that used to take 50 ms now takes 5 seconds. How do you find and fix the cause?",
-            "index, query plan, explain, join, statistics, full scan",
-        ),
-        _t(
-            "How do transactions and isolation levels work in {skill}, and when have they mattered to you?",
-            "transaction, isolation, ACID, locking, deadlock, rollback",
-        ),
-    ),
-    "PostgreSQL": (
-        _t(
-            "How would you diagnose a slow query in {skill} and make it fast again?",
-            "index, explain analyze, query plan, vacuum, statistics, join",
-        ),
-        _t(
-            "How does {skill} handle concurrent writes, and how do you keep the data consistent?",
-            "MVCC, transaction, isolation, locking, constraints, connection pooling",
-        ),
-    ),
-    "MongoDB": (
-        _t(
-            "How do you design documents in {skill}: when do you embed and when do you reference?",
-            "schema design, embedding, references, index, aggregation, sharding",
-        ),
-    ),
-    "Redis": (
-        _t(
-            "How have you used {skill} as a cache, and how do you keep cached data correct?",
-            "cache, TTL, eviction, invalidation, persistence, consistency",
-        ),
-    ),
-    "Docker": (
-        _t(
-            "How do you write a production-ready {skill} image, and what makes it small, fast and secure?",
-            "image, layers, multi-stage, Dockerfile, non-root, cache",
-        ),
-    ),
-    "Kubernetes": (
-        _t(
-            "How do you deploy and scale a service on {skill} without downtime?",
-            "pod, deployment, service, replicas, probes, rolling update",
-        ),
-        _t(
-            "A pod keeps restarting in {skill}. How do you find out why and fix it?",
-            "logs, describe, events, liveness probe, resources, crash loop",
-        ),
-    ),
-    "AWS": (
-        _t(
-            "How would you design a secure, highly available web service on {skill}?",
-            "IAM, VPC, availability zones, load balancer, autoscaling, cost",
-        ),
-    ),
-    "Terraform": (
-        _t(
-            "How do you structure {skill} code for several environments, and how do you manage state safely?",
-            "state, modules, plan, remote backend, locking, drift",
-        ),
-    ),
-    "CI/CD": (
-        _t(
-            "Describe a {skill} pipeline you built or improved: which stages, and how do you roll back?",
-            "pipeline, build, automated tests, deployment, rollback, artifacts",
-        ),
-    ),
-    "Kafka": (
-        _t(
-            "How do partitions and consumer groups work in {skill}, and how do you handle ordering and "
-            "retries?",
-            "topic, partition, consumer group, offset, ordering, idempotent",
-        ),
-    ),
-    "Machine Learning": (
-        _t(
-            "How do you know a {skill} model generalises rather than overfits, and which metrics do you "
-            "trust?",
-            "overfitting, validation, cross-validation, regularization, metrics, baseline",
-        ),
-        _t(
-            "Walk me through building a {skill} model end to end, from features to evaluation.",
-            "features, data leakage, baseline, training, evaluation, monitoring",
-        ),
-    ),
-    "Deep Learning": (
-        _t(
-            "How do you train a {skill} model that is not converging or is overfitting?",
-            "learning rate, loss, gradient, overfitting, regularization, batch size",
-        ),
-    ),
-    "Statistics": (
-        _t(
-            "How would you design and read an A/B test, and what can make its result misleading?",
-            "hypothesis, p-value, sample size, significance, confidence interval, bias",
-        ),
-    ),
-    "Pandas": (
-        _t(
-            "How do you clean and reshape a large dataset in {skill} efficiently?",
-            "dataframe, groupby, merge, missing values, vectorized, memory",
-        ),
-    ),
-    "Apache Spark": (
-        _t(
-            "How do you find and fix a slow {skill} job?",
-            "partition, shuffle, skew, lazy evaluation, caching, broadcast join",
-        ),
-    ),
-    "ETL": (
-        _t(
-            "How do you make an {skill} pipeline reliable when sources are late, duplicated or wrong?",
-            "idempotent, retries, backfill, data quality, schema, monitoring",
-        ),
-    ),
-    "REST APIs": (
-        _t(
-            "How do you design {skill} that clients can rely on as they evolve?",
-            "resources, HTTP methods, status codes, idempotent, versioning, pagination",
-        ),
-    ),
-    "Microservices": (
-        _t(
-            "How do you decide service boundaries in {skill}, and how do services stay consistent?",
-            "boundaries, data ownership, events, consistency, observability, failure",
-        ),
-    ),
-    "Git": (
-        _t(
-            "How do you use {skill} in a team: branching, reviews, and recovering from a bad merge?",
-            "branch, merge, rebase, conflict, pull request, revert",
-        ),
-    ),
-    "Linux": (
-        _t(
-            "A {skill} server is slow and nearly out of memory. How do you investigate?",
-            "process, memory, CPU, logs, disk, load average",
-        ),
-    ),
-    "Unit Testing": (
-        _t(
-            "How do you decide what to unit test, and how do you keep tests fast and trustworthy?",
-            "unit test, edge cases, fixtures, mock, coverage, isolation",
-        ),
-    ),
-    "Data Structures": (
-        _t(
-            "How do you choose a data structure for a problem? Give an example where the choice mattered.",
-            "hash map, array, tree, complexity, big O, memory",
-        ),
-    ),
-    "OAuth": (
-        _t(
-            "Walk me through an {skill} authorization code flow and the security mistakes to avoid.",
-            "authorization code, access token, refresh token, scope, PKCE, redirect",
-        ),
-    ),
-    "Android": (
-        _t(
-            "How do you handle the {skill} activity lifecycle and background work without leaks?",
-            "lifecycle, activity, ViewModel, background, memory leak, configuration change",
-        ),
-    ),
-    "iOS": (
-        _t(
-            "How do you manage memory and threading in an {skill} app?",
-            "ARC, retain cycle, main thread, memory, background, lifecycle",
-        ),
-    ),
-    "Caching": (
-        _t(
-            "Where would you add {skill} to a slow service, and how do you keep the cache correct?",
-            "cache invalidation, TTL, hit rate, eviction, consistency, stampede",
-        ),
-    ),
-    "Debugging": (
-        _t(
-            "Tell me how you track down a bug that only happens in production.",
-            "reproduce, logs, hypothesis, root cause, fix, regression test",
-        ),
-    ),
-}
 
-BY_FAMILY: dict[str, tuple[Template, ...]] = {
-    "language": (
-        _t(
-            "Which {skill} features do you rely on most, and which pitfalls have you learned to avoid?",
-            "types, memory, error handling, performance, testing, idioms",
-        ),
-        _t(
-            "How do you structure and test a medium-sized {skill} codebase so that it stays maintainable?",
-            "modules, tests, dependencies, code review, linting, documentation",
-        ),
-    ),
-    "frontend": (
-        _t(
-            "How do you keep a {skill} front end fast and accessible as it grows?",
-            "bundle size, lazy loading, rendering, caching, accessibility, profiling",
-        ),
-        _t(
-            "How do you manage state and data fetching in a {skill} application?",
-            "state, components, caching, loading, errors, props",
-        ),
-    ),
-    "backend": (
-        _t(
-            "Walk me through how you would build and secure an API with {skill}.",
-            "routing, validation, authentication, database, errors, tests",
-        ),
-        _t(
-            "How do you handle errors, timeouts and retries when a {skill} service calls other services?",
-            "timeout, retry, backoff, idempotent, circuit breaker, logging",
-        ),
-    ),
-    "database": (
-        _t(
-            "How would you diagnose and fix a slow query in {skill}?",
-            "index, query plan, explain, join, statistics, caching",
-        ),
-        _t(
-            "How do you design a schema in {skill} and keep data consistent under concurrent writes?",
-            "normalization, constraints, transactions, isolation, locking, migration",
-        ),
-    ),
-    "cloud": (
-        _t(
-            "How would you deploy a web service on {skill} so that it is secure, scalable and cost-aware?",
-            "permissions, network, autoscaling, load balancer, monitoring, cost",
-        ),
-    ),
-    "devops": (
-        _t(
-            "How have you used {skill} in a delivery pipeline, and how do you make deployments safe?",
-            "pipeline, automation, rollback, monitoring, configuration, secrets",
-        ),
-        _t(
-            "A change rolled out with {skill} just broke production. How do you respond?",
-            "rollback, logs, metrics, root cause, postmortem, communication",
-        ),
-    ),
-    "data": (
-        _t(
-            "Describe a pipeline or analysis you built with {skill}: how did you make sure the data was "
-            "correct?",
-            "validation, data quality, missing values, schema, tests, monitoring",
-        ),
-    ),
-    "ml": (
-        _t(
-            "How would you take a {skill} model from experiment to production, and know it keeps working?",
-            "validation, metrics, baseline, deployment, monitoring, drift",
-        ),
-    ),
-    "mobile": (
-        _t(
-            "How do you handle offline use, performance and releases in a {skill} app?",
-            "offline, caching, performance, lifecycle, testing, release",
-        ),
-    ),
-    "testing": (
-        _t(
-            "How do you decide what to cover with {skill}, and how do you keep the suite fast and reliable?",
-            "coverage, unit, integration, flaky, fixtures, continuous integration",
-        ),
-    ),
-    "security": (
-        _t(
-            "How do you apply {skill} in a web application, and which mistakes do you watch for?",
-            "threat model, authentication, authorization, encryption, input validation, secrets",
-        ),
-    ),
-    "practice": (
-        _t(
-            "How do you apply {skill} in day-to-day engineering? Give an example from your work.",
-            "example, design, trade-offs, testing, documentation, team",
-        ),
-    ),
-    "general": (
-        _t(
-            "How have you used {skill} in a real project, and what did you learn about its strengths and "
-            "limits?",
-            "project, use case, limitations, alternatives, trade-offs, performance",
-        ),
-    ),
-}
+_PLACEHOLDERS = frozenset({"skill", "role"})
 
-INTRO: tuple[Template, ...] = (
-    _t(
-        "Tell me about yourself and the experience that best prepares you for {role}.",
-        "experience, project, impact, interest",
-    ),
-)
 
-GAP: tuple[Template, ...] = (
-    _t(
-        "The role calls for {skill}, which your resume does not mention. What exposure have you had to it,"
-        " and how would you get productive with it quickly?",
-        "exposure, learning plan, documentation, practice, related experience",
-    ),
-)
+def parse_bank(root: Entry) -> Bank:
+    """Build the bank from the top table of ``bank.toml``; ``DataFileError`` names a bad entry."""
+    groups = {"intro", "gap", "gap_generic", "behavioural", "behavioural_senior", "system_design"}
+    root.only({"hard_suffix", "hard_concept", "minutes", "skill", "family", *groups})
+    skill_names = {skill.name for skill in lexicon().skills}
+    by_family = _by_key(root.table("family"), set(FAMILIES), f"a family ({', '.join(FAMILIES)})")
+    if "general" not in by_family:
+        root.fail("family.general is missing (the templates for a skill of no other family)")
+    gap = _group(root, "gap")
+    if any("{skill}" not in template.text for template in gap):
+        root.fail("every gap template must name the missing {skill}")
+    return Bank(
+        hard_suffix=root.text("hard_suffix"),
+        hard_concept=root.text("hard_concept"),
+        minutes=_minutes(root.table("minutes")),
+        by_skill=_by_key(root.table("skill"), skill_names, "a skill name in skills.toml"),
+        by_family=by_family,
+        intro=_group(root, "intro"),
+        gap=gap,
+        gap_generic=_template(root.table("gap_generic")),
+        behavioural=_group(root, "behavioural"),
+        behavioural_senior=_group(root, "behavioural_senior"),
+        system_design=_group(root, "system_design"),
+    )
 
-GAP_GENERIC = _t(
-    "Which requirement of {role} are you least experienced with, and how would you close that gap in your "
-    "first months?",
-    "gap, learning plan, practice, mentor, feedback",
-)
 
-BEHAVIOURAL: tuple[Template, ...] = (
-    _t(
-        "Tell me about a time you disagreed with a teammate about a technical decision. How did you handle"
-        " it, and what was the outcome?",
-        "situation, listened, data, compromise, outcome, learned",
-    ),
-    _t(
-        "Describe a project that did not go to plan. What did you do, and what did you learn?",
-        "situation, action, ownership, result, learned, communication",
-    ),
-    _t(
-        "Tell me about a time you had to deliver under a tight deadline. How did you prioritise?",
-        "prioritise, scope, stakeholders, communication, result, trade-offs",
-    ),
-    _t(
-        "Tell me about feedback you received that changed how you work.",
-        "feedback, situation, action, improved, result, learned",
-    ),
-)
+def _by_key(table: Entry, allowed: set[str], what: str) -> Mapping[str, tuple[Template, ...]]:
+    for key in table.data:
+        if key not in allowed:
+            table.fail(f"{key!r} is not {what}")
+    return MappingProxyType({key: _group(table, key) for key in table.data})
 
-BEHAVIOURAL_SENIOR: tuple[Template, ...] = (
-    _t(
-        "Tell me about a time you led a team through a difficult technical decision. How did you get "
-        "alignment, and how did it turn out?",
-        "situation, stakeholders, alignment, decision, mentoring, outcome",
-    ),
-)
 
-SYSTEM_DESIGN: tuple[Template, ...] = (
-    _t(
-        "How would you design a service that handles a million users a day, built around {skill}? Cover "
-        "the main components, the data flow and how it scales.",
-        "requirements, database, caching, load balancer, scaling, monitoring",
-    ),
-)
+def _group(table: Entry, key: str) -> tuple[Template, ...]:
+    entries = table.tables(key)
+    if not entries:
+        table.fail(f"{key} has no templates")
+    return tuple(_template(entry) for entry in entries)
 
-EXPECTED_MINUTES: dict[Category, int] = {
-    "intro": 2,
-    "technical": 4,
-    "gap": 3,
-    "behavioral": 3,
-    "system_design": 8,
-    "coding": 10,
-    "follow_up": 2,
-}
+
+def _template(entry: Entry) -> Template:
+    entry.only({"text", "concepts"})
+    text = entry.text("text")
+    if entry.fields("text", text, _PLACEHOLDERS).count("skill") > 1:
+        entry.fail("text names {skill} more than once")
+    return Template(text, entry.texts("concepts"))
+
+
+def _minutes(table: Entry) -> Mapping[Category, int]:
+    categories: tuple[Category, ...] = get_args(Category)
+    table.only(set(categories))
+    found: dict[Category, int] = {}
+    for category in categories:
+        value = table.data[category]
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            table.fail(f"{category} must be a positive whole number of minutes")
+        found[category] = value
+    return MappingProxyType(found)
 
 
 def technical_templates(skill: str) -> tuple[Template, ...]:
     """Skill-specific templates first, then the skill family's generic ones."""
-    own = BY_SKILL.get(skill, ())
-    family = BY_FAMILY.get(family_of(skill), BY_FAMILY["general"])
+    book = question_bank()
+    own = book.by_skill.get(skill, ())
+    family = book.by_family.get(family_of(skill), book.by_family["general"])
     return own + family
 
 
 def minutes(category: Category, difficulty: Difficulty) -> int:
-    base = EXPECTED_MINUTES[category]
+    base = question_bank().minutes[category]
     return base + 1 if difficulty == "hard" and category in ("technical", "system_design") else base
 
 
-def _all_templates() -> tuple[Template, ...]:
-    groups = (*BY_SKILL.values(), *BY_FAMILY.values(), INTRO, GAP, BEHAVIOURAL, BEHAVIOURAL_SENIOR)
-    return (*(t for group in groups for t in group), GAP_GENERIC, *SYSTEM_DESIGN)
-
-
-def _template_regex(template: Template) -> re.Pattern[str]:
+def _template_regex(template: Template, hard_suffix: str) -> re.Pattern[str]:
     parts: list[str] = []
     for literal, field_name, _spec, _conv in string.Formatter().parse(template.text):
         parts.append(re.escape(literal))
@@ -485,13 +145,14 @@ def _template_regex(template: Template) -> re.Pattern[str]:
             parts.append(r"(?P<skill>.{1,120}?)")
         elif field_name is not None:
             parts.append(r".{1,120}?")
-    suffix = re.escape(HARD_SUFFIX)
+    suffix = re.escape(hard_suffix)
     return re.compile(rf"\s*{''.join(parts)}(?P<hard>{suffix})?\s*", re.IGNORECASE | re.DOTALL)
 
 
 @cache
 def _compiled() -> tuple[tuple[re.Pattern[str], Template], ...]:
-    return tuple((_template_regex(t), t) for t in _all_templates())
+    book = question_bank()
+    return tuple((_template_regex(t, book.hard_suffix), t) for t in book.templates())
 
 
 def concepts_for(question: str) -> list[str]:
@@ -500,16 +161,17 @@ def concepts_for(question: str) -> list[str]:
     (Callers then fall back to the question's own keywords: a skill's bank concepts would not fit a
     question the bank did not write.)
     """
+    book = question_bank()
     for regex, template in _compiled():
         match = regex.fullmatch(question)
-        if match and template is GAP[0]:
+        if match and template is book.gap[0]:
             return gap_concepts(match.group("skill"))
         if match:
-            extra = [HARD_CONCEPT] if match.group("hard") and HARD_CONCEPT not in template.concepts else []
-            return [*template.concepts, *extra]
+            hard = bool(match.group("hard")) and book.hard_concept not in template.concepts
+            return [*template.concepts, *([book.hard_concept] if hard else [])]
     return []
 
 
 def gap_concepts(skill: str) -> list[str]:
     """A gap question's concepts: how the candidate would learn, plus the skill's fundamentals."""
-    return [*GAP[0].concepts[:3], *technical_templates(skill)[0].concepts[:3]]
+    return [*question_bank().gap[0].concepts[:3], *technical_templates(skill)[0].concepts[:3]]

@@ -32,7 +32,6 @@ from server.ai.base import (
 )
 from server.ai.rubric import grade, measure
 from server.ai.skills import (
-    GENERIC_DEFAULTS,
     SENIORITY_LEVELS,
     Seniority,
     canonical,
@@ -41,6 +40,7 @@ from server.ai.skills import (
     extract_skills,
     family_of,
     is_technical,
+    lexicon,
     role_defaults,
 )
 from server.ai.text import concept_in, keywords, one_line, stems, words
@@ -48,10 +48,10 @@ from server.ai.text import concept_in, keywords, one_line, stems, words
 MODEL = "viva-rubric-1"
 MAX_SKILL_CHARS = 60
 MAX_TEXT_CHARS = 50_000  # of the resume and the job description that the offline analysis reads
-# Asked about when the resume, job description and role give too few skills to fill the plan.
+# Asked about, after the lexicon's generic defaults, when the resume, job description and role give too few
+# skills to fill the plan.
 FALLBACK_SKILLS = (
-    *GENERIC_DEFAULTS, "Code Review", "Object-Oriented Design", "Caching", "Concurrency", "REST APIs",
-    "SQL", "Git", "Linux",
+    "Code Review", "Object-Oriented Design", "Caching", "Concurrency", "REST APIs", "SQL", "Git", "Linux",
 )  # fmt: skip
 
 
@@ -216,15 +216,16 @@ def _questions(prof: Profile, categories: list[Category], seed: int) -> list[Pla
     technical = _technical_pool(prof, exclude=[s for s in gap_skills if s])
     technical_specs = _technical_specs(technical, categories.count("technical"))
     behavioural = _behavioural_templates(prof, seed)
+    book = bank.question_bank()
     out: list[PlannedQuestion] = []
     for category in categories:
         if category == "intro":
-            out.append(_make(bank.INTRO[0], "intro", "easy", role=_role_phrase(prof)))
+            out.append(_make(book.intro[0], "intro", "easy", role=_role_phrase(prof)))
         elif category == "technical":
             skill, template = technical_specs.pop(0)
             out.append(_make(template, "technical", level, skill=skill, hard=level == "hard"))
         elif category == "system_design":
-            out.append(_make(bank.SYSTEM_DESIGN[0], "system_design", level, skill=_design_anchor(technical)))
+            out.append(_make(book.system_design[0], "system_design", level, skill=_design_anchor(technical)))
         elif category == "gap":
             out.append(_gap_question(gap_skills.pop(0), prof, level))
         else:
@@ -247,7 +248,8 @@ def _technical_pool(prof: Profile, exclude: list[str]) -> list[str]:
         key=lambda s: (-prof.resume_counts[s], prof.resume_skills.index(s)),
     )
     defaults = list(role_defaults(prof.role_text))
-    return _unique([*matched, *job_only, *resume_only, *defaults, *FALLBACK_SKILLS])
+    fallback = [*lexicon().generic_defaults, *FALLBACK_SKILLS]
+    return _unique([*matched, *job_only, *resume_only, *defaults, *fallback])
 
 
 def _technical_specs(pool: list[str], needed: int) -> list[tuple[str, bank.Template]]:
@@ -266,17 +268,19 @@ def _technical_specs(pool: list[str], needed: int) -> list[tuple[str, bank.Templ
 def _behavioural_templates(prof: Profile, seed: int) -> list[bank.Template]:
     """The behavioural templates in the order this interview uses them (the final question comes last)."""
     senior = (prof.candidate.rank or 0) >= SENIORITY_LEVELS.index("senior")
-    pool = list(bank.BEHAVIOURAL)
+    book = bank.question_bank()
+    pool = list(book.behavioural)
     start = seed % len(pool)
     rotated = pool[start:] + pool[:start]
-    return (list(bank.BEHAVIOURAL_SENIOR) + rotated) if senior else rotated
+    return (list(book.behavioural_senior) + rotated) if senior else rotated
 
 
 def _gap_question(skill: str | None, prof: Profile, level: Difficulty) -> PlannedQuestion:
     gap_level: Difficulty = "easy" if level == "easy" else "medium"
+    book = bank.question_bank()
     if skill is None:
-        return _make(bank.GAP_GENERIC, "gap", gap_level, role=_role_phrase(prof))
-    question = _make(bank.GAP[0], "gap", gap_level, skill=skill)
+        return _make(book.gap_generic, "gap", gap_level, role=_role_phrase(prof))
+    question = _make(book.gap[0], "gap", gap_level, skill=skill)
     return question.model_copy(update={"key_concepts": bank.gap_concepts(skill)})
 
 
@@ -289,10 +293,11 @@ def _make(
     role: str = "this role",
     hard: bool = False,
 ) -> PlannedQuestion:
-    text = template.render(skill=skill, role=role) + (bank.HARD_SUFFIX if hard else "")
+    book = bank.question_bank()
+    text = template.render(skill=skill, role=role) + (book.hard_suffix if hard else "")
     concepts = list(template.concepts)
-    if hard and bank.HARD_CONCEPT not in concepts:
-        concepts.append(bank.HARD_CONCEPT)
+    if hard and book.hard_concept not in concepts:
+        concepts.append(book.hard_concept)
     return PlannedQuestion(
         text=text,
         category=category,

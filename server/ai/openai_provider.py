@@ -288,7 +288,7 @@ class OpenAIEngine:
         )
 
     async def _open_agent_stream(self, request: AgentRequest) -> AsyncStream[ChatCompletionChunk]:
-        agent = agents.AGENTS.get(request.agent_id, agents.TECHNICAL)
+        agent = agents.agent_for(request.agent_id)
         instructions = AGENT_PREAMBLE.format(
             name=agent.name, specializations=", ".join(agent.specializations), guidance=agent.guidance
         )

@@ -2,17 +2,24 @@
 
 Matching is case-insensitive on word boundaries, except for the few ``exact`` aliases that are ordinary
 English words in lower case ("Go", "Swift", "Spring"), which only match as written.
+
+The lexicon and the role defaults are data, in ``server/ai/data/skills.toml``; ``lexicon()`` reads them on
+first use. The seniority patterns are code, here.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
+from types import MappingProxyType
 
-Family = str  # language | frontend | backend | database | cloud | devops | data | ml | mobile | testing
-#               | security | practice | soft | general
+from server.ai import data
+from server.ai.data import Entry
+
+Family = str  # one of FAMILIES
 
 
 @dataclass(frozen=True)
@@ -27,245 +34,73 @@ class Skill:
         return self.family != "soft"
 
 
-def _s(name: str, family: Family, *aliases: str, exact: tuple[str, ...] = ()) -> Skill:
-    return Skill(name, family, aliases, exact)
+FAMILIES: tuple[Family, ...] = (
+    "language", "frontend", "backend", "database", "cloud", "devops", "data", "ml", "mobile", "testing",
+    "security", "practice", "soft", "general",  # general: ``family_of`` a skill that is not in the lexicon
+)  # fmt: skip
 
 
-LEXICON: tuple[Skill, ...] = (
-    # Languages
-    _s("Python", "language", "python3", "py"),
-    _s("JavaScript", "language", "js", "ecmascript", "es6", "vanilla js"),
-    _s("TypeScript", "language", "ts"),
-    _s("Java", "language", "java se", "java ee", "jvm"),
-    _s("Kotlin", "language"),
-    _s("C#", "language", "csharp", "c sharp"),
-    _s("C++", "language", "cpp", "cplusplus", "c plus plus"),
-    _s("C", "language", "ansi c", "embedded c", "c99", "c11", exact=("C",)),
-    _s("Go", "language", "golang", exact=("Go",)),
-    _s("Rust", "language"),
-    _s("Ruby", "language"),
-    _s("PHP", "language"),
-    _s("Scala", "language"),
-    _s("Swift", "language", "swiftui", exact=("Swift",)),
-    _s("Objective-C", "language", "objective c", "objc"),
-    _s("R", "language", "r language", "r programming", "rstudio", "tidyverse", "ggplot2"),
-    _s("MATLAB", "language"),
-    _s("Perl", "language"),
-    _s("Elixir", "language"),
-    _s("Haskell", "language"),
-    _s("Dart", "language"),
-    _s("Bash", "language", "shell scripting", "shell script", "zsh", "sh scripting"),
-    _s("PowerShell", "language"),
-    _s("SQL", "database", "t-sql", "tsql", "pl/sql", "plsql", "sql queries"),
-    # Frontend
-    _s("React", "frontend", "react.js", "reactjs", "react js", "react hooks"),
-    _s("Angular", "frontend", "angularjs", "angular.js"),
-    _s("Vue.js", "frontend", "vue", "vuejs", "vue js", "nuxt", "nuxt.js"),
-    _s("Svelte", "frontend", "sveltekit"),
-    _s("Next.js", "frontend", "nextjs", "next js"),
-    _s("HTML", "frontend", "html5"),
-    _s("CSS", "frontend", "css3", "scss", "sass", "less css"),
-    _s("Tailwind CSS", "frontend", "tailwind", "tailwindcss"),
-    _s("Redux", "frontend", "redux toolkit", "rtk"),
-    _s("Webpack", "frontend", "vite", "rollup", "esbuild"),
-    _s("jQuery", "frontend"),
-    _s("Accessibility", "frontend", "a11y", "wcag"),
-    # Backend
-    _s("Node.js", "backend", "nodejs", "node js"),
-    _s("Express", "backend", "express.js", "expressjs"),
-    _s("NestJS", "backend", "nest.js"),
-    _s("Django", "backend", "django rest framework", "drf"),
-    _s("Flask", "backend"),
-    _s("FastAPI", "backend", "fast api"),
-    _s("Spring Boot", "backend", "spring framework", "spring mvc", "springboot"),
-    _s(".NET", "backend", "dotnet", "asp.net", ".net core", "asp.net core"),
-    _s("Ruby on Rails", "backend", "rails", "ror"),
-    _s("Laravel", "backend"),
-    _s("GraphQL", "backend", "apollo"),
-    _s(
-        "REST APIs",
-        "backend",
-        "restful",
-        "rest api",
-        "restful api",
-        "restful apis",
-        "openapi",
-        exact=("REST",),
-    ),
-    _s("gRPC", "backend", "protobuf", "protocol buffers"),
-    _s("Microservices", "backend", "microservice", "micro-services", "service oriented architecture", "soa"),
-    _s("WebSockets", "backend", "websocket", "socket.io"),
-    _s("Kafka", "backend", "apache kafka"),
-    _s("RabbitMQ", "backend", "amqp"),
-    _s("Celery", "backend"),
-    # Databases
-    _s("PostgreSQL", "database", "postgres", "postgresql", "psql", "pg"),
-    _s("MySQL", "database", "mariadb"),
-    _s("SQLite", "database"),
-    _s("SQL Server", "database", "mssql", "ms sql", "microsoft sql server"),
-    _s("Oracle Database", "database", "oracle db", "oracle"),
-    _s("MongoDB", "database", "mongo", "mongoose"),
-    _s("Redis", "database"),
-    _s("Cassandra", "database", "apache cassandra", "scylladb"),
-    _s("DynamoDB", "database", "dynamo db"),
-    _s("Elasticsearch", "database", "elastic search", "opensearch", "elk"),
-    _s("Neo4j", "database", "graph database"),
-    _s("Firebase", "database", "firestore"),
-    _s("ORM", "database", "sqlalchemy", "hibernate", "prisma", "sequelize", "entity framework"),
-    # Cloud
-    _s("AWS", "cloud", "amazon web services", "ec2", "s3", "aws lambda", "cloudformation"),
-    _s("Azure", "cloud", "microsoft azure", "azure devops"),
-    _s("GCP", "cloud", "google cloud", "google cloud platform", "gke"),
-    _s("Serverless", "cloud", "lambda functions", "cloud functions", "azure functions"),
-    _s("Heroku", "cloud"),
-    # DevOps
-    _s(
-        "Docker",
-        "devops",
-        "containers",
-        "containerization",
-        "containerisation",
-        "dockerfile",
-        "docker compose",
-    ),
-    _s("Kubernetes", "devops", "k8s", "kubectl", "eks", "aks", "openshift"),
-    _s("Helm", "devops", "helm charts"),
-    _s("Terraform", "devops", "infrastructure as code", "iac", "pulumi"),
-    _s("Ansible", "devops", "chef", "puppet"),
-    _s("CI/CD", "devops", "ci cd", "continuous integration", "continuous delivery", "continuous deployment"),
-    _s("Jenkins", "devops"),
-    _s("GitHub Actions", "devops", "github workflows"),
-    _s("GitLab CI", "devops", "gitlab ci/cd", "gitlab pipelines"),
-    _s("Git", "devops", "github", "gitlab", "bitbucket", "version control"),
-    _s("Linux", "devops", "unix", "ubuntu", "debian", "centos", "rhel"),
-    _s("Nginx", "devops", "apache httpd", "reverse proxy"),
-    _s("Prometheus", "devops", "alertmanager"),
-    _s("Grafana", "devops"),
-    _s(
-        "Observability", "devops", "monitoring", "logging", "tracing", "opentelemetry", "datadog", "new relic"
-    ),
-    _s("Site Reliability", "devops", "sre", "site reliability engineering", "incident response", "on-call"),
-    # Data engineering and analytics
-    _s("Pandas", "data", "dataframes"),
-    _s("NumPy", "data", "numpy"),
-    _s("Apache Spark", "data", "spark", "pyspark", "spark sql"),
-    _s("Hadoop", "data", "hdfs", "hive", "mapreduce"),
-    _s("Airflow", "data", "apache airflow", "dagster", "prefect"),
-    _s("dbt", "data", "data build tool"),
-    _s("ETL", "data", "elt", "data pipelines", "data pipeline", "data ingestion"),
-    _s("Data Warehousing", "data", "data warehouse", "data lake", "lakehouse", "dimensional modeling"),
-    _s("Snowflake", "data"),
-    _s("BigQuery", "data", "big query"),
-    _s("Redshift", "data", "amazon redshift"),
-    _s("Databricks", "data"),
-    _s("Tableau", "data"),
-    _s("Power BI", "data", "powerbi"),
-    _s("Excel", "data", "spreadsheets", "vlookup", "pivot tables"),
-    _s("Data Analysis", "data", "data analytics", "exploratory data analysis", "eda", "analytics"),
-    _s(
-        "Statistics",
-        "data",
-        "statistical analysis",
-        "hypothesis testing",
-        "a/b testing",
-        "regression analysis",
-    ),
-    _s("Data Visualization", "data", "data visualisation", "matplotlib", "seaborn", "plotly", "d3.js"),
-    # Machine learning
-    _s("Machine Learning", "ml", "ml", "predictive modeling", "predictive modelling", "supervised learning"),
-    _s("Deep Learning", "ml", "neural networks", "neural network", "cnn", "rnn", "transformers"),
-    _s("scikit-learn", "ml", "sklearn", "scikit learn"),
-    _s("TensorFlow", "ml", "tf2"),
-    _s("PyTorch", "ml", "torch"),
-    _s("Keras", "ml"),
-    _s("NLP", "ml", "natural language processing", "text mining", "spacy", "nltk"),
-    _s("Computer Vision", "ml", "opencv", "image recognition", "object detection"),
-    _s("LLMs", "ml", "llm", "large language models", "generative ai", "genai", "rag", "prompt engineering"),
-    _s("MLOps", "ml", "ml ops", "mlflow", "kubeflow", "model deployment"),
-    _s("XGBoost", "ml", "lightgbm", "gradient boosting"),
-    # Mobile
-    _s("Android", "mobile", "android sdk", "jetpack compose"),
-    _s("iOS", "mobile", "uikit", "xcode"),
-    _s("React Native", "mobile", "react-native"),
-    _s("Flutter", "mobile"),
-    # Testing
-    _s("Unit Testing", "testing", "unit tests", "tdd", "test driven development", "test-driven development"),
-    _s("pytest", "testing", "py.test"),
-    _s("JUnit", "testing", "testng", "mockito"),
-    _s("Jest", "testing", "vitest", "mocha", "react testing library"),
-    _s("Selenium", "testing", "webdriver"),
-    _s("Cypress", "testing", "playwright"),
-    _s("Test Automation", "testing", "automated testing", "qa automation", "end-to-end testing", "e2e tests"),
-    _s("Performance Testing", "testing", "load testing", "jmeter", "locust", "k6"),
-    # Security
-    _s("Application Security", "security", "owasp", "secure coding", "appsec", "penetration testing"),
-    _s("OAuth", "security", "oauth2", "oauth 2.0", "openid connect", "oidc", "jwt", "sso"),
-    _s("Cryptography", "security", "encryption", "tls", "ssl", "pki"),
-    _s("Network Security", "security", "firewalls", "siem", "ids/ips", "vpn"),
-    # Engineering practice
-    _s("System Design", "practice", "systems design", "software architecture", "architecture design"),
-    _s("Distributed Systems", "practice", "distributed computing", "scalability", "high availability"),
-    _s("Data Structures", "practice", "algorithms", "data structures and algorithms", "dsa"),
-    _s(
-        "Object-Oriented Design",
-        "practice",
-        "oop",
-        "object oriented programming",
-        "design patterns",
-        exact=("SOLID",),
-    ),
-    _s("Caching", "practice", "cdn", "memcached"),
-    _s("Concurrency", "practice", "multithreading", "multi-threading", "async programming", "asyncio"),
-    _s("Debugging", "practice", "troubleshooting", "root cause analysis"),
-    _s("Code Review", "practice", "code reviews", "pull requests"),
-    _s("Agile", "practice", "scrum", "kanban", "sprint planning", "jira"),
-    # Soft skills
-    _s("Communication", "soft", "communication skills", "written communication", "verbal communication"),
-    _s("Leadership", "soft", "team lead", "leading teams", "led a team", "people management"),
-    _s("Teamwork", "soft", "collaboration", "team player", "cross-functional", "cross functional"),
-    _s("Problem Solving", "soft", "problem-solving", "analytical skills", "critical thinking"),
-    _s("Mentoring", "soft", "mentorship", "mentored", "coaching"),
-    _s("Stakeholder Management", "soft", "stakeholders", "client facing", "client-facing"),
-    _s("Time Management", "soft", "prioritization", "prioritisation", "deadlines"),
-    _s("Ownership", "soft", "accountability", "self-starter", "self starter", "proactive"),
-    _s("Adaptability", "soft", "fast learner", "quick learner", "willingness to learn"),
-    _s("Project Management", "soft", "project planning", "roadmap", "delivery management"),
-)
+@dataclass(frozen=True)
+class Lexicon:
+    """``skills.toml``: the skills in the order they are scanned, their lookups, and the role defaults."""
 
-BY_NAME: dict[str, Skill] = {skill.name.lower(): skill for skill in LEXICON}
-ALIASES: dict[str, str] = {
-    alias.lower(): skill.name for skill in LEXICON for alias in (skill.name, *skill.aliases, *skill.exact)
-}
+    skills: tuple[Skill, ...]
+    by_name: Mapping[str, Skill]  # lower-cased name → skill
+    aliases: Mapping[str, str]  # lower-cased name or alias → canonical name
+    role_defaults: tuple[tuple[str, tuple[str, ...]], ...]  # role keyword → its skills; the first found wins
+    generic_defaults: tuple[str, ...]  # the skills for a role that no keyword matches
 
-# Role keywords → the skills a role of that kind is usually asked about (used when the inputs are thin).
-ROLE_DEFAULTS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("machine learning", ("Machine Learning", "Python", "Statistics", "MLOps")),
-    ("ml engineer", ("Machine Learning", "Python", "MLOps", "Deep Learning")),
-    ("data scien", ("Machine Learning", "Statistics", "Python", "SQL")),
-    ("data engineer", ("SQL", "ETL", "Apache Spark", "Airflow")),
-    ("data analyst", ("SQL", "Data Analysis", "Excel", "Data Visualization")),
-    ("devops", ("Docker", "Kubernetes", "CI/CD", "Linux")),
-    ("sre", ("Site Reliability", "Kubernetes", "Observability", "Linux")),
-    ("reliability", ("Site Reliability", "Observability", "Linux", "Kubernetes")),
-    ("cloud", ("AWS", "Terraform", "Docker", "Kubernetes")),
-    ("frontend", ("JavaScript", "React", "CSS", "Accessibility")),
-    ("front-end", ("JavaScript", "React", "CSS", "Accessibility")),
-    ("front end", ("JavaScript", "React", "CSS", "Accessibility")),
-    ("backend", ("REST APIs", "SQL", "System Design", "Caching")),
-    ("back-end", ("REST APIs", "SQL", "System Design", "Caching")),
-    ("back end", ("REST APIs", "SQL", "System Design", "Caching")),
-    ("full stack", ("JavaScript", "REST APIs", "SQL", "React")),
-    ("fullstack", ("JavaScript", "REST APIs", "SQL", "React")),
-    ("full-stack", ("JavaScript", "REST APIs", "SQL", "React")),
-    ("android", ("Android", "Kotlin", "Unit Testing", "REST APIs")),
-    ("ios", ("iOS", "Swift", "Unit Testing", "REST APIs")),
-    ("mobile", ("React Native", "Flutter", "REST APIs", "Unit Testing")),
-    ("qa", ("Test Automation", "Unit Testing", "Selenium", "Performance Testing")),
-    ("test", ("Test Automation", "Unit Testing", "Performance Testing", "CI/CD")),
-    ("security", ("Application Security", "Cryptography", "Network Security", "OAuth")),
-    ("analyst", ("Data Analysis", "SQL", "Excel", "Statistics")),
-)
-GENERIC_DEFAULTS: tuple[str, ...] = ("Data Structures", "System Design", "Debugging", "Unit Testing")
+
+@cache
+def lexicon() -> Lexicon:
+    """The lexicon, read from ``skills.toml`` and checked on first use (``DataFileError`` when malformed)."""
+    return parse_lexicon(data.read("skills.toml"))
+
+
+def parse_lexicon(root: Entry) -> Lexicon:
+    """Build the lexicon from the top table of ``skills.toml``; ``DataFileError`` names a bad entry."""
+    root.only({"lexicon", "role_defaults", "generic_defaults"})
+    by_name: dict[str, Skill] = {}
+    aliases: dict[str, str] = {}
+    for table in root.tables("lexicon"):
+        entry = table.named(table.text("name"))
+        skill = _skill(entry)
+        if skill.name.lower() in by_name:
+            entry.fail(f"{skill.name!r} is listed twice")
+        by_name[skill.name.lower()] = skill
+        for alias in (skill.name, *skill.aliases, *skill.exact):
+            if aliases.setdefault(alias.lower(), skill.name) != skill.name:
+                entry.fail(f"alias {alias!r} already belongs to {aliases[alias.lower()]!r}")
+    names = {skill.name for skill in by_name.values()}
+    role_defaults = tuple(_role_default(entry, names) for entry in root.tables("role_defaults"))
+    generic = _known(root, "generic_defaults", names)
+    return Lexicon(
+        tuple(by_name.values()), MappingProxyType(by_name), MappingProxyType(aliases), role_defaults, generic
+    )
+
+
+def _skill(entry: Entry) -> Skill:
+    entry.only({"name", "family"}, {"aliases", "exact"})
+    family = entry.text("family")
+    if family not in FAMILIES:
+        entry.fail(f"family {family!r} is not one of {', '.join(FAMILIES)}")
+    return Skill(
+        entry.text("name"), family, entry.texts("aliases", empty=True), entry.texts("exact", empty=True)
+    )
+
+
+def _role_default(entry: Entry, names: set[str]) -> tuple[str, tuple[str, ...]]:
+    entry.only({"keyword", "skills"})
+    return entry.text("keyword").lower(), _known(entry, "skills", names)
+
+
+def _known(entry: Entry, key: str, names: set[str]) -> tuple[str, ...]:
+    """``entry[key]``: skill names, each one a lexicon name."""
+    skills = entry.texts(key)
+    if unknown := [name for name in skills if name not in names]:
+        entry.fail(f"{key}: {', '.join(map(repr, unknown))} not in the lexicon")
+    return skills
+
 
 SENIORITY_LEVELS: tuple[str, ...] = ("intern", "junior", "mid", "senior", "lead", "principal")
 
@@ -349,7 +184,7 @@ def count_skills(text: str) -> Counter[str]:
     if not text:
         return counts
     lowered = text.lower()
-    for skill in LEXICON:
+    for skill in lexicon().skills:
         if not _maybe_present(skill, text, lowered):
             continue
         hits = len(_pattern(skill).findall(text))
@@ -363,9 +198,10 @@ def count_skills(text: str) -> Counter[str]:
 def extract_skills(text: str) -> list[str]:
     """Canonical skill names mentioned in ``text``, in order of first mention."""
     counts = count_skills(text)
+    by_name = lexicon().by_name
     positions: dict[str, int] = {}
     for name in counts:
-        match = _pattern(BY_NAME[name.lower()]).search(text)
+        match = _pattern(by_name[name.lower()]).search(text)
         positions[name] = match.start() if match else len(text)
     return sorted(counts, key=lambda name: (positions[name], name))
 
@@ -373,8 +209,9 @@ def extract_skills(text: str) -> list[str]:
 def canonical(name: str) -> str:
     """The lexicon name for a free-form skill (``"k8s"`` → ``"Kubernetes"``), else the input tidied."""
     cleaned = " ".join(name.split())
-    if cleaned.lower() in ALIASES:
-        return ALIASES[cleaned.lower()]
+    aliases = lexicon().aliases
+    if cleaned.lower() in aliases:
+        return aliases[cleaned.lower()]
     found = extract_skills(cleaned)
     if len(found) == 1 and len(cleaned) <= len(found[0]) + 12:
         return found[0]
@@ -382,7 +219,7 @@ def canonical(name: str) -> str:
 
 
 def family_of(name: str) -> Family:
-    skill = BY_NAME.get(name.lower())
+    skill = lexicon().by_name.get(name.lower())
     return skill.family if skill else "general"
 
 
@@ -393,10 +230,11 @@ def is_technical(name: str) -> bool:
 def role_defaults(role_text: str) -> tuple[str, ...]:
     """Skills usually asked about for a role title ("Senior Data Engineer" → SQL, ETL, ...)."""
     lowered = f" {role_text.lower()} "
-    for keyword, skills in ROLE_DEFAULTS:
+    found = lexicon()
+    for keyword, skills in found.role_defaults:
         if re.search(rf"(?<![a-z]){re.escape(keyword)}", lowered):
             return skills
-    return GENERIC_DEFAULTS
+    return found.generic_defaults
 
 
 def years_of_experience(text: str) -> int | None:
