@@ -88,8 +88,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _create_user(settings: Settings, args: argparse.Namespace) -> int:
+    from server.bootstrap import ensure_user
     from server.services import Services
-    from server.store.bootstrap import ensure_user
     from server.store.db import upgrade_async
     from server.store.models import Role
 
@@ -108,8 +108,8 @@ async def _create_user(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _demo(settings: Settings) -> int:
+    from server.bootstrap import seed_demo
     from server.services import Services
-    from server.store.bootstrap import seed_demo
     from server.store.db import upgrade_async
 
     await upgrade_async(settings.effective_database_url)

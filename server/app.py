@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
-from server import __version__
+from server import __version__, bootstrap
 from server.api import (
     agents,
     ai_interviews,
@@ -31,7 +31,6 @@ from server.live import monitor as live_monitor
 from server.live import room as live_room
 from server.logs import AccessLogMiddleware, BodyLimitMiddleware, NulGuardMiddleware, configure_logging, log
 from server.services import Services
-from server.store import bootstrap
 from server.store.db import upgrade_async
 
 

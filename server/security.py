@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 import jwt
@@ -19,8 +20,13 @@ from server.domain.errors import NotAuthenticated, TooManyRequests
 
 ALGORITHM = "HS256"
 _hasher = PasswordHasher()
-# A hash to verify against when the account does not exist, so timing does not reveal which emails exist.
-_DUMMY_HASH = _hasher.hash("viva-timing-equaliser")
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash to verify against when the account does not exist, so timing does not reveal which emails
+    exist (made on first use: nothing is hashed at import)."""
+    return _hasher.hash("viva-timing-equaliser")
 
 
 def hash_password(password: str) -> str:
@@ -30,7 +36,7 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True when ``password`` matches; always spends one argon2 verification, even for unknown accounts."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

@@ -12,11 +12,11 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
-from server.api.access import is_participant, visible_interview
 from server.api.deps import CurrentUser, DbSession, ServicesDep
 from server.api.forms import ParsedBody, body_with_file, read_upload, save_media, store, stored_file
 from server.api.views import iso
 from server.domain import lifecycle
+from server.domain.access import is_participant, visible_interview
 from server.domain.errors import Forbidden, InvalidInput, NotFound
 from server.jobs.pipeline import media_metrics, transcribe_file
 from server.live.hr import action_view
@@ -194,12 +194,11 @@ async def start(
 ) -> Started:
     interview = await visible_interview(session, user, interview_id)
     chosen = lifecycle.check_voice(voice)
-    if not await interviews.move_status(session, interview.id, S.scheduled, S.in_progress):
+    if not await lifecycle.start(session, interview):
         raise InvalidInput(
             "Interview not ready to start", details={"status": [lifecycle.STATUS_001[interview.status]]}
         )
-    await session.refresh(interview)
-    interview.voice, interview.current_question_index, interview.started_at = chosen, 0, utcnow()
+    interview.voice, interview.current_question_index = chosen, 0
     session.add(interview)
     if chosen != lifecycle.DEFAULT_VOICE:
         prefetch_speech(
@@ -220,8 +219,7 @@ async def next_question(interview_id: str, user: CurrentUser, session: DbSession
     questions = await interviews.questions_of(session, interview.id)
     index = interview.current_question_index
     if index >= len(questions):
-        interview.status, interview.completed_at = S.completed, utcnow()
-        session.add(interview)
+        await lifecycle.complete(session, interview)
         return NextQuestion(message="Interview completed")
     question = questions[index]
     return NextQuestion(
@@ -254,8 +252,7 @@ async def answer_complete(interview_id: str, user: CurrentUser, session: DbSessi
 async def end(interview_id: str, user: CurrentUser, session: DbSession) -> Message:
     interview = await visible_interview(session, user, interview_id)
     lifecycle.require(interview.status, {S.in_progress}, "Interview not in progress or already ended")
-    interview.status, interview.completed_at, interview.updated_at = S.completed, utcnow(), utcnow()
-    session.add(interview)
+    await lifecycle.complete(session, interview)
     return Message(message="Interview ended successfully")
 
 

@@ -9,9 +9,9 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.domain.access import authenticate
 from server.domain.errors import Forbidden, NotAuthenticated
 from server.services import Services
-from server.store import users
 from server.store.models import Role, User
 
 bearer = HTTPBearer(auto_error=False, description="JWT access token from /auth/login")
@@ -42,11 +42,7 @@ async def current_user(
     """The signed-in, active user; 401 for a missing, bad, expired or revoked token."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise NotAuthenticated("Authentication credentials were not provided")
-    claims = services.tokens.verify(credentials.credentials)
-    user = await users.get(session, claims.user_id)
-    if user is None or not user.is_active or user.token_version != claims.version:
-        raise NotAuthenticated("Invalid or expired token")
-    return user
+    return await authenticate(session, services.tokens, credentials.credentials)
 
 
 CurrentUser = Annotated[User, Depends(current_user)]

@@ -15,12 +15,12 @@ from pydantic import BaseModel, Field, model_validator
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.ai.base import Category, Difficulty, PlannedQuestion, PlanRequest
-from server.api.access import is_participant, visible_interview
 from server.api.deps import CurrentUser, DbSession, ServicesDep, StaffUser
 from server.api.pagination import Skip
 from server.api.views import Moment, iso
 from server.domain import lifecycle
 from server.domain import report as rules
+from server.domain.access import is_participant, visible_interview
 from server.domain.errors import Forbidden, InvalidInput, NotFound
 from server.store import candidates, interviews
 from server.store.models import (
@@ -465,14 +465,8 @@ async def _answerable(
             details={"status": [lifecycle.STATUS_000[interview.status]]},
         )
     if interview.status == S.scheduled:
-        interview.status, interview.started_at = S.in_progress, utcnow()
+        await lifecycle.start(session, interview)
     return interview
-
-
-def _complete(interview: Interview) -> None:
-    if interview.status != S.completed:
-        interview.status, interview.completed_at = S.completed, utcnow()
-    interview.updated_at = utcnow()
 
 
 async def _all_answered(session: AsyncSession, interview: Interview) -> bool:
@@ -493,9 +487,9 @@ async def submit_response(
     interview = await _answerable(session, user, body.interview_id)
     answer = await _store_answer(session, interview, body)
     interview.updated_at = utcnow()
-    if await _all_answered(session, interview):
-        _complete(interview)
     session.add(interview)
+    if await _all_answered(session, interview):
+        await lifecycle.complete(session, interview)
     await session.commit()
     if answer.text or answer.code:
         services.jobs.notify(answer.id)
@@ -517,8 +511,7 @@ async def submit_all(
     stored = [await _store_answer(session, interview, item) for item in body.answers]
     if not stored and not await interviews.answers_of(session, interview.id):
         raise InvalidInput("No answers were submitted", details={"answers": ["Submit at least one answer"]})
-    _complete(interview)
-    session.add(interview)
+    await lifecycle.complete(session, interview)
     await session.commit()
     for answer in stored:
         if answer.text or answer.code:

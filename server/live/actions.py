@@ -18,21 +18,20 @@ from typing import Any, TypeVar
 import anyio
 from sqlalchemy.exc import DBAPIError
 
-from server.domain import answers
+from server.domain import access, answers, lifecycle
 from server.domain.answers import LiveAnswer
-from server.domain.errors import Forbidden, NotAuthenticated, NotFound
+from server.domain.errors import Forbidden, NotFound
 from server.jobs.pipeline import media_metrics
 from server.live.audio import AnswerRecording
 from server.logs import log
 from server.services import Services
 from server.speech import delivery
 from server.speech.stt import Transcript
-from server.store import interviews, users
+from server.store import interviews
 from server.store.db import unavailable
-from server.store.models import Interview, InterviewStatus, Role, utcnow
+from server.store.models import Interview, InterviewStatus, utcnow
 
 T = TypeVar("T")
-JOINABLE = (InterviewStatus.scheduled, InterviewStatus.in_progress)
 IN_PROGRESS = InterviewStatus.in_progress
 
 
@@ -49,18 +48,9 @@ async def join(services: Services, token: str, interview_id: str) -> Joined:
     Raises NotAuthenticated (bad token), NotFound (no such interview, or not theirs), Forbidden (wrong
     role or the interview is not scheduled / in progress).
     """
-    claims = services.tokens.verify(token)
     async with services.db.session() as session:
-        user = await users.get(session, claims.user_id)
-        if user is None or not user.is_active or user.token_version != claims.version:
-            raise NotAuthenticated("Invalid or expired token")
-        interview = await interviews.get(session, interview_id)
-        if interview is None or user.id not in (interview.candidate_id, interview.owner_id):
-            raise NotFound("Interview not found")
-        if user.role != Role.candidate and user.id != interview.candidate_id:
-            raise Forbidden("Only the candidate takes the interview")
-        if interview.status not in JOINABLE:
-            raise Forbidden(f"The interview is {interview.status}, not open")
+        user = await access.authenticate(session, services.tokens, token)
+        interview = access.may_take(user, await interviews.get(session, interview_id))
         questions = [question_view(q) for q in await interviews.questions_of(session, interview.id)]
     if not questions:
         raise Forbidden("The interview has no questions yet")
@@ -107,22 +97,16 @@ async def progress(services: Services, interview_id: str) -> Progress:
 async def mark_in_progress(services: Services, interview_id: str) -> None:
     """scheduled → in_progress (no-op when it already is)."""
     async with services.db.session() as session:
-        if await interviews.move_status(
-            session, interview_id, InterviewStatus.scheduled, InterviewStatus.in_progress
-        ):
-            interview = await interviews.get(session, interview_id)
-            if interview is not None:
-                interview.started_at = utcnow()
-                session.add(interview)
+        interview = await interviews.get(session, interview_id)
+        if interview is not None:
+            await lifecycle.start(session, interview)
 
 
 async def mark_completed(services: Services, interview_id: str, index: int) -> None:
     async with services.db.session() as session:
         interview = await interviews.get(session, interview_id)
         if interview is not None and interview.status == InterviewStatus.in_progress:
-            interview.status, interview.completed_at = InterviewStatus.completed, utcnow()
-            interview.current_question_index, interview.updated_at = index, utcnow()
-            session.add(interview)
+            await lifecycle.complete(session, interview, index=index)
 
 
 async def mark_ended(services: Services, interview_id: str, index: int) -> None:
@@ -130,9 +114,9 @@ async def mark_ended(services: Services, interview_id: str, index: int) -> None:
     (HR ended it before the candidate joined) is cancelled."""
     await mark_completed(services, interview_id, index)
     async with services.db.session() as session:
-        await interviews.move_status(
-            session, interview_id, InterviewStatus.scheduled, InterviewStatus.cancelled
-        )
+        interview = await interviews.get(session, interview_id)
+        if interview is not None:
+            await lifecycle.cancel(session, interview)
 
 
 async def set_progress(services: Services, interview_id: str, index: int) -> None:

@@ -12,14 +12,15 @@ from typing import Any
 
 from protocol.messages import QuestionInfo
 from protocol.monitor import CandidateInfo, MonitorState
-from server.domain.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound
+from server.domain import access
+from server.domain.errors import InvalidInput, NotFound
 from server.live import actions
 from server.services import Services
 from server.session.machine import question_info, view_snapshot
 from server.session.model import Question
-from server.store import interviews, users
+from server.store import interviews
 from server.store.channels import events_channel, snapshot_key
-from server.store.models import Candidate, HrAction, Interview, InterviewStatus, Role
+from server.store.models import Candidate, HrAction, Interview, InterviewStatus
 
 OVER = (InterviewStatus.completed, InterviewStatus.evaluated, InterviewStatus.cancelled)
 
@@ -38,15 +39,9 @@ async def watch(services: Services, token: str, interview_id: str) -> Watcher:
 
     Raises NotAuthenticated (bad token or account), Forbidden (another role), NotFound.
     """
-    claims = services.tokens.verify(token)
     async with services.db.session() as session:
-        user = await users.get(session, claims.user_id)
-        if user is None or not user.is_active or user.token_version != claims.version:
-            raise NotAuthenticated("Invalid or expired token")
-        if user.role not in (Role.hr, Role.admin):
-            raise Forbidden("Only HR and admins may monitor interviews")
-        if await interviews.get(session, interview_id) is None:
-            raise NotFound("Interview not found")
+        user = await access.authenticate(session, services.tokens, token)
+        access.may_watch(user, await interviews.get(session, interview_id))
     return Watcher(user.id, user.name, interview_id)
 
 
