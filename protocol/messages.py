@@ -590,6 +590,11 @@ def parse_hello(text: str | bytes) -> Hello:
         message = parse_client_message(text)
     except ProtocolError as exc:
         exc.fatal = True
+        tokenless = _tokenless_hello(text)
+        if tokenless is not None:
+            raise ProtocolError(
+                CloseCode.UNAUTHORIZED, "hello needs a token", request_id=tokenless or None, fatal=True
+            ) from exc
         raise
     if not isinstance(message, Hello):
         raise ProtocolError(
@@ -597,6 +602,19 @@ def parse_hello(text: str | bytes) -> Hello:
         )
     check_version(message.protocol, message.id)
     return message
+
+
+def _tokenless_hello(text: str | bytes) -> str | None:
+    """For a JSON ``hello`` whose token is missing or empty (4001 in the code table, not a malformed 4000):
+    its request id, or "" without one. None for any other frame."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):  # a frame nested too deep for the parser is no hello either
+        return None
+    if not isinstance(data, dict) or data.get("type") != "hello" or data.get("token"):
+        return None
+    request_id = data.get("id")
+    return request_id if isinstance(request_id, str) and len(request_id) <= 64 else ""
 
 
 def parse_server_message(text: str | bytes) -> ServerMessage:

@@ -8,9 +8,18 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from fastapi import WebSocket
+from starlette.types import Message
 from starlette.websockets import WebSocketDisconnect
 
-from protocol.messages import CloseCode, Hello, ProtocolError, SessionMoved, encode, parse_hello
+from protocol.messages import (
+    CloseCode,
+    ErrorMessage,
+    Hello,
+    ProtocolError,
+    SessionMoved,
+    encode,
+    parse_hello,
+)
 from server.domain.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound, VivaError
 from server.live.limits import SocketQuota
 from server.logs import log
@@ -62,23 +71,45 @@ async def _join(
 ) -> tuple[Hello, T] | None:
     hello: Hello | None = None
     try:
-        text = await asyncio.wait_for(websocket.receive_text(), services.settings.live_hello_timeout_s)
-        hello = parse_hello(text)
+        frame = await asyncio.wait_for(websocket.receive(), services.settings.live_hello_timeout_s)
+        hello = parse_hello(_first_text(frame))
         return hello, await join(hello)
     except SessionElsewhere as exc:
         await _moved(websocket, exc.owner, hello.id if hello else None)
     except TimeoutError:
         await websocket.close(CloseCode.TIMEOUT, "no hello")
     except ProtocolError as exc:
-        await websocket.close(int(exc.code), exc.message[:120])
+        await _refuse(websocket, exc.code, exc.message, exc.request_id)
     except VivaError as exc:
-        await websocket.close(int(CLOSE_FOR.get(type(exc), CloseCode.FORBIDDEN)), exc.public_message[:120])
+        code = CLOSE_FOR.get(type(exc), CloseCode.FORBIDDEN)
+        await _refuse(websocket, code, exc.public_message, hello.id if hello else None)
     except (WebSocketDisconnect, RuntimeError):
         pass
     except Exception as exc:  # the database or the session store is unreachable: the client may retry
         log.error("live_join_failed", error_type=type(exc).__name__)
-        await websocket.close(int(CloseCode.INTERNAL), "the session could not be opened; try again shortly")
+        message = "the session could not be opened; try again shortly"
+        await _refuse(websocket, CloseCode.INTERNAL, message, hello.id if hello else None)
     return None
+
+
+def _first_text(frame: Message) -> str:
+    """The text of the socket's first frame; a binary frame (audio before ``hello``) is refused with 4001,
+    and a disconnect ends the handshake."""
+    if frame["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(frame.get("code", 1000))
+    text = frame.get("text")
+    if text is None:
+        raise ProtocolError(CloseCode.UNAUTHORIZED, "the first message must be hello", fatal=True)
+    return str(text)
+
+
+async def _refuse(websocket: WebSocket, code: int, message: str, request_id: str | None) -> None:
+    """The spec's refusal: an ``error`` frame (with the hello's request id), then the close."""
+    try:
+        await websocket.send_text(encode(ErrorMessage(id=request_id, code=int(code), message=message)))
+    except (WebSocketDisconnect, RuntimeError, OSError):
+        return
+    await websocket.close(int(code), message[:120])
 
 
 async def _moved(websocket: WebSocket, owner: str, request_id: str | None) -> None:

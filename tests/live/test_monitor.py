@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -133,6 +134,8 @@ def test_monitor_refuses_who_may_not_watch(api: Api) -> None:
     for target, token, code in cases:
         with connect(monitor_url(base, target), open_timeout=10) as ws:
             ws.send(f'{{"type": "hello", "token": "{token}", "protocol": "1.0"}}')
+            error = json.loads(ws.recv(timeout=10))  # the spec's error frame comes before the close
+            assert error["type"] == "error" and error["code"] == code
             with pytest.raises(ConnectionClosed) as closed:
                 ws.recv(timeout=10)
             assert closed.value.rcvd is not None and closed.value.rcvd.code == code
