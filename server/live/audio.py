@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import math
 import wave
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -129,3 +130,32 @@ class AnswerRecording:
             out.setframerate(SAMPLE_RATE)
             out.writeframes(bytes(self._pcm))
         return buffer.getvalue()
+
+
+class PreRoll:
+    """The last ``seconds`` of candidate audio, kept so that an answer's recording starts a little before
+    the moment listening began (the first syllable is often spoken as playback ends).
+
+    I/O-free. Call :meth:`fence` when a question starts: audio from before it is dropped, so the pre-roll of
+    an answer never reaches back into the previous answer.
+    """
+
+    def __init__(self, seconds: float, sample_rate: int = SAMPLE_RATE) -> None:
+        self.limit = int(seconds * sample_rate) * 2  # PCM16 bytes
+        self._chunks: deque[bytes] = deque()
+        self._bytes = 0
+
+    def add(self, pcm: bytes) -> None:
+        self._chunks.append(pcm)
+        self._bytes += len(pcm)
+        while self._bytes > self.limit and len(self._chunks) > 1:
+            self._bytes -= len(self._chunks.popleft())
+
+    def fence(self) -> None:
+        """A question started: nothing heard before now belongs to its answer."""
+        self._chunks.clear()
+        self._bytes = 0
+
+    def chunks(self) -> list[bytes]:
+        """What is kept, oldest first (at most ``seconds`` and one chunk)."""
+        return list(self._chunks)

@@ -26,7 +26,7 @@ from protocol.messages import CloseCode, Hello, ProtocolError, encode
 from server.domain.errors import ServiceUnavailable
 from server.jobs import announce
 from server.live import actions
-from server.live.audio import SAMPLE_RATE, AnswerRecording, VoiceActivity
+from server.live.audio import SAMPLE_RATE, AnswerRecording, PreRoll, VoiceActivity
 from server.live.handshake import SessionElsewhere, admit
 from server.live.limits import SocketQuota
 from server.live.rtc import RtcIngest, ice_servers
@@ -60,8 +60,7 @@ class LiveRoom:
         self.media_seen: set[int] = set()
         self.rtc: dict[int, RtcIngest] = {}
         self.vad = VoiceActivity()
-        self.pre_roll: deque[bytes] = deque()
-        self.pre_roll_bytes = 0
+        self.pre_roll = PreRoll(PRE_ROLL_S)
         self.recording: AnswerRecording | None = None
         self.recording_qid: str | None = None
         self.pieces: list[tuple[int, STTJob]] = []  # (first byte in the recording, its transcription)
@@ -217,10 +216,7 @@ class LiveRoom:
             else:
                 self.machine.speech_stopped(at=at)
                 self._cut_piece()
-        self.pre_roll.append(pcm)
-        self.pre_roll_bytes += len(pcm)
-        while self.pre_roll_bytes > PRE_ROLL_S * SAMPLE_RATE * 2 and len(self.pre_roll) > 1:
-            self.pre_roll_bytes -= len(self.pre_roll.popleft())
+        self.pre_roll.add(pcm)
         if events:  # most frames change nothing in the machine: pump only when VAD reported something
             self.kick()
 
@@ -283,6 +279,7 @@ class LiveRoom:
 
     async def _speak(self, effect: fx.SpeakQuestion) -> None:
         question = effect.question
+        self.pre_roll.fence()  # the next answer's pre-roll starts no earlier than its question
         self.speaking[question.id] = self.spawn(self._stream_speech(question), f"speak-{question.id}")
 
     async def _stream_speech(self, question: Question) -> None:
@@ -317,7 +314,7 @@ class LiveRoom:
     async def _start_recording(self, effect: fx.StartRecording) -> None:
         self.recording = AnswerRecording(self.services.settings.max_media_seconds)
         self.recording_qid, self.pieces, self.committed = effect.question_id, [], 0
-        for chunk in self.pre_roll:
+        for chunk in self.pre_roll.chunks():
             self.recording.add(chunk)
         peer = self.rtc.get(self.machine.connection or -1)
         if peer is not None and self.services.settings.live_record_video:

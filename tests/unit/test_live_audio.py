@@ -7,7 +7,7 @@ from io import BytesIO
 
 import numpy as np
 
-from server.live.audio import SAMPLE_RATE, AnswerRecording, VoiceActivity
+from server.live.audio import SAMPLE_RATE, AnswerRecording, PreRoll, VoiceActivity
 from tests.media import speech
 
 
@@ -47,3 +47,18 @@ def test_recording_is_bounded_and_plays() -> None:
     assert recording.seconds == 1.0 and len(recording.samples()) == SAMPLE_RATE
     with wave.open(BytesIO(recording.wav_bytes())) as wav:
         assert (wav.getframerate(), wav.getnchannels(), wav.getnframes()) == (SAMPLE_RATE, 1, SAMPLE_RATE)
+
+
+def test_pre_roll_keeps_the_last_half_second_and_never_reaches_back_past_a_question() -> None:
+    """The pre-roll keeps the latest audio up to its length; once a question starts (fence) nothing heard
+    before it is kept, so an answer's recording cannot begin with the previous answer's last word."""
+    pre_roll = PreRoll(0.5)
+    frames = [bytes([n]) * 640 for n in range(40)]  # 40 frames of 20 ms
+    for frame in frames:
+        pre_roll.add(frame)
+    kept = pre_roll.chunks()
+    assert kept == frames[-len(kept) :] and 16_000 <= sum(map(len, kept)) <= 16_000 + 640
+    pre_roll.fence()
+    assert pre_roll.chunks() == []
+    pre_roll.add(frames[0])
+    assert pre_roll.chunks() == [frames[0]], "audio after the question started is kept"
