@@ -9,6 +9,7 @@ from pydantic import BaseModel, EmailStr, Field, ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from server.api.deps import CurrentUser, DbSession, ServicesDep, client_address
+from server.api.forms import read_form
 from server.domain.errors import InvalidInput
 from server.security import hash_password, verify_password
 from server.store import candidates, users
@@ -69,7 +70,7 @@ async def _login_fields(request: Request) -> LoginIn:
     raw: Any
     try:
         if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-            form = await request.form()
+            form = await read_form(request)
             raw = {"email": form.get("username") or form.get("email"), "password": form.get("password")}
         else:
             raw = await request.json()

@@ -381,15 +381,19 @@ def test_malformed_json_and_wrong_method(api: Api, hr: dict[str, Any]) -> None:
 
 
 def test_evaluation_without_a_body(api: Api, hr: dict[str, Any]) -> None:
-    """A POST with no body at all saves nothing new (every field is optional), not a malformed-JSON 400."""
+    """A POST with no body and no content type saves nothing new (every field is optional), not a
+    malformed-JSON 400; an empty body that claims to be JSON is a 400 (issue 15; see test_hostile_bodies)."""
     _, interview_id = started(api, hr)
     url = f"{BASE}/{interview_id}/evaluation/"
     assert api.client.post(url, headers=hr["headers"], json=RATINGS).status_code == 201
-    for headers in (hr["headers"], {**hr["headers"], "Content-Type": "application/json"}):
-        response = api.client.post(url, headers=headers, content=b"")
-        assert response.status_code == 200, response.text
-        body = response.json()
-        assert body["success"] is True and {k: body["data"][k] for k in RATINGS} == RATINGS
+    response = api.client.post(url, headers=hr["headers"], content=b"")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["success"] is True and {k: body["data"][k] for k in RATINGS} == RATINGS
+    response = api.client.post(
+        url, headers={**hr["headers"], "Content-Type": "application/json"}, content=b""
+    )
+    envelope_error(response, 400, "VALIDATION_ERROR")
     response = api.client.post(
         url, headers={**hr["headers"], "Content-Type": "application/json"}, content=b" {"
     )
