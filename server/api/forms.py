@@ -1,4 +1,4 @@
-"""Bodies that come as JSON or as multipart forms with a file (resume, voice note)."""
+"""Bodies that come as JSON or as multipart forms with a file (resume, voice note), and the email field."""
 
 from __future__ import annotations
 
@@ -7,18 +7,27 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import anyio
 from fastapi import Request
 from fastapi.responses import FileResponse
+from pydantic import AfterValidator, BeforeValidator, EmailStr
 from python_multipart.multipart import parse_options_header
 from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from server.domain.errors import InvalidInput, PayloadTooLarge
-from server.store import files
+from server.store import emails, files
+
+
+def _fold_email(value: object) -> object:
+    return emails.normalize(value) if isinstance(value, str) else value
+
+
+Email = Annotated[EmailStr, BeforeValidator(_fold_email), AfterValidator(emails.normalize)]
+"""An email field: NFKC-case-folded before it is validated (a fullwidth ``＠`` is ``@``) and after."""
 
 
 @dataclass
