@@ -29,7 +29,7 @@ from server.api.pages import PageSecurityHeaders
 from server.config import Settings
 from server.live import monitor as live_monitor
 from server.live import room as live_room
-from server.logs import AccessLogMiddleware, BodyLimitMiddleware, NulGuardMiddleware, configure_logging, log
+from server.logs import AccessLogMiddleware, BodyLimitMiddleware, InputGuardMiddleware, configure_logging, log
 from server.services import Services
 from server.store.db import upgrade_async
 
@@ -94,7 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     pages.install(app)
     app.add_middleware(PageSecurityHeaders)
-    app.add_middleware(NulGuardMiddleware)
+    app.add_middleware(InputGuardMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(AccessLogMiddleware)
     return app

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import sys
 import time
 import uuid
 from collections.abc import MutableMapping
+from itertools import accumulate
 from typing import Any
 
+import anyio
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -135,14 +139,40 @@ async def send_error(scope: Scope, send: Send, status: int, code: str, message: 
     await send({"type": "http.response.body", "body": body})
 
 
-class NulGuardMiddleware:
-    """Refuses NUL characters in the path, the query string and JSON/form bodies with 400.
+MAX_JSON_DEPTH = 64
+"""How deep arrays and objects may nest in a JSON body (Python's parser recurses once per level)."""
+_JSON_STRINGS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
+_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+def json_too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """True when ``body``, read as JSON, nests arrays and objects more than ``limit`` deep.
+
+    Strings are cut out (escapes respected), then the running count of the brackets left is taken: no
+    recursion, so no depth can break the check. Where the count goes below zero the document is malformed
+    and a parser stops, so the highest count bounds how deep a parser would recurse. A body in no JSON
+    encoding is left to the parser, which refuses it anyway."""
+    try:
+        text = body.decode(json.detect_encoding(body), "surrogatepass")
+    except (UnicodeDecodeError, LookupError):
+        return False
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    brackets = _NOT_BRACKETS.sub("", _JSON_STRINGS.sub("", text))
+    return max(accumulate(map(_STEP.__getitem__, brackets)), default=0) > limit
+
+
+class InputGuardMiddleware:
+    """Refuses with 400 NUL characters in the path, the query string and the body, and JSON bodies nested
+    deeper than ``MAX_JSON_DEPTH``.
 
     No text field of Viva may contain NUL: PostgreSQL cannot store it and SQLite would store it silently,
-    so it is refused at the edge, the same way on every backend. File uploads (multipart) are not scanned.
+    so it is refused at the edge, the same way on every backend. Deep nesting would be a RecursionError
+    wherever the body is parsed. Every body but a multipart form's is scanned: the routes read a body
+    with no content type, or of a type other than a form, as JSON. Multipart forms (file uploads) are
+    not scanned here; ``server.api.forms`` checks their text parts.
     """
-
-    TEXT_TYPES = (b"application/json", b"application/x-www-form-urlencoded")
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -161,7 +191,7 @@ class NulGuardMiddleware:
             await _reject_nul(scope, send)
             return
         content_type = dict(scope["headers"]).get(b"content-type", b"").lower()
-        if not content_type.startswith(self.TEXT_TYPES):
+        if content_type.startswith(b"multipart/form-data"):
             await self.app(scope, receive, send)
             return
         body, more, messages = b"", True, []
@@ -173,11 +203,24 @@ class NulGuardMiddleware:
         if b"\x00" in body or b"\\u0000" in body or b"%00" in body:
             await _reject_nul(scope, send)
             return
+        if not content_type.startswith(b"application/x-www-form-urlencoded") and await _too_deep(body):
+            details = {
+                "non_field_errors": [f"JSON may nest arrays and objects at most {MAX_JSON_DEPTH} deep"]
+            }
+            await send_error(scope, send, 400, "VALIDATION_ERROR", "JSON nested too deeply", details)
+            return
 
         async def replay() -> Message:
             return messages.pop(0) if messages else await receive()
 
         await self.app(scope, replay, send)
+
+
+async def _too_deep(body: bytes) -> bool:
+    """``json_too_deep``, off the event loop for a large body (a 32 MB one takes a second or two)."""
+    if len(body) < 1024 * 1024:
+        return json_too_deep(body)
+    return await anyio.to_thread.run_sync(json_too_deep, body)
 
 
 async def _reject_nul(scope: Scope, send: Send) -> None:

@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, EmailStr, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, Field, ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from server.api.deps import CurrentUser, DbSession, ServicesDep, client_address
+from server.api.forms import Email, read_form
+from server.domain import accounts
 from server.domain.errors import InvalidInput
 from server.security import hash_password, verify_password
-from server.store import candidates, users
+from server.store import candidates, emails, users
 from server.store.models import Role, User
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -19,12 +21,12 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 class RegisterIn(BaseModel):
     name: Annotated[str, Field(min_length=1, max_length=200)]
-    email: EmailStr
+    email: Email
     password: Annotated[str, Field(min_length=8, max_length=256)]
 
 
 class LoginIn(BaseModel):
-    email: Annotated[str, Field(min_length=1, max_length=320)]
+    email: Annotated[str, Field(min_length=1, max_length=320), AfterValidator(emails.normalize)]
     password: Annotated[str, Field(min_length=1, max_length=256)]
 
 
@@ -42,10 +44,10 @@ class MeOut(BaseModel):
 
 @router.post("/register", response_model=TokenOut, summary="Register a candidate account")
 async def register(body: RegisterIn, session: DbSession, services: ServicesDep) -> TokenOut:
-    """Always creates a candidate; a pool entry with the same email becomes this user's pool row."""
-    email = str(body.email).lower()
-    if await users.by_email(session, email) is not None:
-        raise InvalidInput("Email already registered", details={"email": ["Email already registered"]})
+    """Always creates a candidate; a pool entry with the same email becomes this user's pool row. An email
+    that looks like an account's, or like another pool entry's, is refused as a duplicate is."""
+    email = str(body.email)
+    await accounts.check_account_email(session, email, candidate=True)
     pooled = await candidates.by_email(session, email)
     try:
         user = await users.create(
@@ -69,7 +71,7 @@ async def _login_fields(request: Request) -> LoginIn:
     raw: Any
     try:
         if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-            form = await request.form()
+            form = await read_form(request)
             raw = {"email": form.get("username") or form.get("email"), "password": form.get("password")}
         else:
             raw = await request.json()

@@ -8,14 +8,15 @@ from typing import Annotated, Any
 import anyio
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, EmailStr, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 from sqlalchemy.exc import IntegrityError
 
 from server.api.deps import DbSession, ServicesDep, StaffUser
 from server.api.errors import validation_details
-from server.api.forms import ParsedBody, body_with_file, read_upload, store
+from server.api.forms import Email, ParsedBody, body_with_file, read_upload, store
 from server.api.pagination import Page, Skip, limit_param
 from server.api.views import cv_item, iso
+from server.domain import accounts
 from server.domain.errors import Conflict, InvalidInput, NotFound
 from server.store import candidates, files, roles, users
 from server.store.models import Candidate, CvStatus, utcnow
@@ -28,7 +29,7 @@ Text = Annotated[str | None, Field(max_length=120)]
 
 class CandidateFields(BaseModel):
     name: Annotated[str, Field(min_length=1, max_length=200)]
-    email: EmailStr
+    email: Email
     phone_number: Annotated[str | None, Field(max_length=32)] = None
     place: Text = None
     district: Text = None
@@ -53,7 +54,7 @@ class CandidateFields(BaseModel):
 
 class CandidateUpdate(CandidateFields):
     name: Annotated[str | None, Field(min_length=1, max_length=200)] = None  # type: ignore[assignment]
-    email: EmailStr | None = None  # type: ignore[assignment]
+    email: Email | None = None  # type: ignore[assignment]
 
 
 class ResumeOut(BaseModel):
@@ -129,12 +130,8 @@ async def _apply(session: DbSession, candidate: Candidate, data: dict[str, Any])
             )
         candidate.job_role_id = role_id
     if "email" in data:
-        email = str(data.pop("email")).lower()
-        other = await candidates.by_email(session, email)
-        if other is not None and other.id != candidate.id:
-            raise InvalidInput(
-                "Email already in the pool", details={"email": ["A candidate with this email exists"]}
-            )
+        email = str(data.pop("email"))
+        await accounts.check_pool_email(session, email, other_than=candidate.id)
         candidate.email = email
     for key, value in data.items():
         setattr(candidate, key, value)
@@ -201,11 +198,8 @@ async def create_candidate(
     staff: StaffUser, body: ResumeBody, session: DbSession, services: ServicesDep
 ) -> CandidateOut:
     data = _validate(CandidateFields, body.fields).model_dump()
-    if await candidates.by_email(session, str(data["email"])) is not None:
-        raise InvalidInput(
-            "Email already in the pool", details={"email": ["A candidate with this email exists"]}
-        )
-    candidate = Candidate(name=data["name"], email=str(data["email"]).lower(), created_by=staff.id)
+    await accounts.check_pool_email(session, str(data["email"]))
+    candidate = Candidate(name=data["name"], email=str(data["email"]), created_by=staff.id)
     await _apply(session, candidate, data)
     if body.upload is not None:
         await _attach_resume(services, candidate, body.upload)

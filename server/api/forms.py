@@ -1,20 +1,33 @@
-"""Bodies that come as JSON or as multipart forms with a file (resume, voice note)."""
+"""Bodies that come as JSON or as multipart forms with a file (resume, voice note), and the email field."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import anyio
 from fastapi import Request
 from fastapi.responses import FileResponse
-from starlette.datastructures import UploadFile
+from pydantic import AfterValidator, BeforeValidator, EmailStr
+from python_multipart.multipart import parse_options_header
+from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException, MultiPartParser
 
 from server.domain.errors import InvalidInput, PayloadTooLarge
-from server.store import files
+from server.store import emails, files
+
+
+def _fold_email(value: object) -> object:
+    return emails.normalize(value) if isinstance(value, str) else value
+
+
+Email = Annotated[EmailStr, BeforeValidator(_fold_email), AfterValidator(emails.normalize)]
+"""An email field: NFKC-case-folded before it is validated (a fullwidth ``＠`` is ``@``) and after."""
 
 
 @dataclass
@@ -24,10 +37,12 @@ class ParsedBody:
 
 
 async def parse_body(request: Request, file_field: str) -> ParsedBody:
-    """JSON object or multipart/urlencoded form; ``file_field`` names the one file part accepted."""
+    """JSON object or multipart/urlencoded form; ``file_field`` names the one file part accepted.
+
+    No body at all is no fields (as Django REST framework reads it), unless it claims to be JSON."""
     content_type = request.headers.get("content-type", "").lower()
     if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
-        form = await request.form(max_files=1, max_fields=100)
+        form = await read_form(request, max_files=1, max_fields=100)
         fields: dict[str, Any] = {}
         upload: UploadFile | None = None
         for key, value in form.multi_items():
@@ -42,7 +57,12 @@ async def parse_body(request: Request, file_field: str) -> ParsedBody:
             else:
                 fields[key] = value
         return ParsedBody(fields, upload if upload is not None and upload.filename else None)
-    if not (await request.body()).strip():  # no body at all: no fields (as Django REST framework reads it)
+    if not (await request.body()).strip():
+        if _declares_json(content_type):
+            raise InvalidInput(
+                "Request body must be a JSON object",
+                details={"non_field_errors": ["The JSON body is empty"]},
+            )
         return ParsedBody({}, None)
     try:
         body = await request.json()
@@ -56,6 +76,66 @@ async def parse_body(request: Request, file_field: str) -> ParsedBody:
             "Request body must be a JSON object", details={"non_field_errors": ["Expected a JSON object"]}
         )
     return ParsedBody(body, None)
+
+
+def _declares_json(content_type: str) -> bool:
+    media_type = content_type.split(";", 1)[0].strip()
+    return media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
+
+
+async def read_form(request: Request, *, max_files: int = 1000, max_fields: int = 1000) -> FormData:
+    """The request's form (multipart or urlencoded); closed with ``request.close()``.
+
+    A multipart text part, field name or file name that is not valid UTF-8 (or the charset the form
+    declares) is a 400: Starlette would decode it as Latin-1, and the mojibake would be stored."""
+    if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
+        return await request.form(max_files=max_files, max_fields=max_fields)
+    try:
+        async with aclosing(request.stream()) as stream:
+            parser = _StrictMultiPartParser(
+                request.headers, stream, max_files=max_files, max_fields=max_fields
+            )
+            form = await parser.parse()
+    except _NotText as exc:
+        raise InvalidInput(
+            "Text fields must be valid UTF-8", details={exc.field or "non_field_errors": ["Not valid UTF-8"]}
+        ) from exc
+    except MultiPartException as exc:  # what Starlette's own request.form() answers
+        raise HTTPException(status_code=400, detail=exc.message) from exc
+    request._form = form  # as request.form() keeps it, so that request.close() closes its files
+    return form
+
+
+class _NotText(MultiPartException):
+    def __init__(self, field: str) -> None:
+        super().__init__("Text fields must be valid UTF-8")
+        self.field = field
+
+
+class _StrictMultiPartParser(MultiPartParser):
+    """Starlette's multipart parser, refusing (with ``_NotText``) bytes its charset cannot decode.
+
+    Starlette falls back to Latin-1 there; this checks the same bytes first (a part's name and file name
+    when its headers end, a text part's value when it ends), then lets Starlette decode them."""
+
+    def on_headers_finished(self) -> None:
+        _, options = parse_options_header(self._current_part.content_disposition)
+        name = self._check(options.get(b"name", b""), "non_field_errors")
+        self._check(options.get(b"filename", b""), name or "non_field_errors")
+        super().on_headers_finished()
+
+    def on_part_end(self) -> None:
+        if self._current_part.file is None:
+            self._check(bytes(self._current_part.data), self._current_part.field_name)
+        super().on_part_end()
+
+    def _check(self, raw: bytes, field: str) -> str:
+        try:
+            return raw.decode(self._charset)
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise _NotText(field) from exc
 
 
 def body_with_file(file_field: str) -> Callable[[Request], AsyncIterator[ParsedBody]]:

@@ -209,7 +209,7 @@ async def _detail(session: DbSession, interview: Interview) -> dict[str, Any]:
         "interviewer": interviewer(person),
         "scheduled_at": iso(interview.scheduled_at),
         "status": interview.decision,
-        "evaluation": evaluation_view(found, candidate) if found and not _is_empty(found) else None,
+        "evaluation": evaluation_view(found, candidate) if found else None,
         "created_at": iso(interview.created_at),
         "updated_at": iso(interview.updated_at),
     }
@@ -241,7 +241,10 @@ async def cvs_for_interview(
     summary="Start an interview for a pending CV",
 )
 async def start_interview(body: StartIn, session: DbSession, _staff: StaffUser) -> JSONResponse:
-    """pending → ongoing, creating the interview and its empty evaluation in one transaction."""
+    """pending → ongoing, creating the interview and its empty evaluation in one transaction.
+
+    The answer shows the interview as it was before the evaluation record was added (``evaluation: null``,
+    as in seed 004's example); the interview's detail carries the record from then on."""
     candidate = await candidates.get(session, str(body.candidate_id))
     if candidate is None:
         raise NotFound("Candidate not found", details="No candidate found with the provided ID")
@@ -269,9 +272,10 @@ async def start_interview(body: StartIn, session: DbSession, _staff: StaffUser) 
     )
     session.add(interview)
     await session.flush()
+    detail = await _detail(session, interview)
     session.add(Evaluation(interview_id=interview.id))
     await session.flush()
-    return ok(f"Interview started successfully for {candidate.name}", await _detail(session, interview), 201)
+    return ok(f"Interview started successfully for {candidate.name}", detail, 201)
 
 
 async def _interviewer(session: DbSession, interviewer_id: str | int | None) -> User | None:

@@ -6,11 +6,13 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, EmailStr, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.exc import IntegrityError
 
 from server.api.deps import AdminUser, DbSession
+from server.api.forms import Email
 from server.api.pagination import Page, Skip, limit_param
+from server.domain import accounts
 from server.domain.errors import InvalidInput, NotFound
 from server.security import hash_password
 from server.store import candidates, users
@@ -22,7 +24,7 @@ Name = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class UserCreate(BaseModel):
-    email: EmailStr
+    email: Email
     password: Annotated[str, Field(min_length=8, max_length=256)]
     name: Name
     role: Role = Role.hr
@@ -67,8 +69,7 @@ async def _get(session: DbSession, user_id: str) -> User:
 
 @router.post("", status_code=201, response_model=UserOut, summary="Create an account (any role)")
 async def create_user(body: UserCreate, session: DbSession, _admin: AdminUser) -> UserOut:
-    if await users.by_email(session, str(body.email)) is not None:
-        raise InvalidInput("Email already registered", details={"email": ["Email already registered"]})
+    await accounts.check_account_email(session, str(body.email), candidate=body.role == Role.candidate)
     # A candidate account for an email already in the pool takes over that pool entry (as register does).
     pooled = await candidates.by_email(session, str(body.email)) if body.role == Role.candidate else None
     try:

@@ -8,6 +8,7 @@ from sqlalchemy import func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.store import emails
 from server.store.models import Candidate, CvStatus, Interview, utcnow
 from server.store.tracking import contains
 
@@ -17,8 +18,17 @@ async def get(session: AsyncSession, candidate_id: str) -> Candidate | None:
 
 
 async def by_email(session: AsyncSession, email: str) -> Candidate | None:
-    result = await session.exec(select(Candidate).where(Candidate.email == email.lower()))
+    result = await session.exec(select(Candidate).where(Candidate.email == emails.normalize(email)))
     return result.first()
+
+
+async def look_alike(session: AsyncSession, email: str, *, other_than: str | None = None) -> Candidate | None:
+    """A pool entry, other than ``other_than``, whose email looks like ``email`` (the same confusable
+    skeleton; the same address included)."""
+    query = select(Candidate).where(Candidate.email_skeleton == emails.skeleton(email))
+    if other_than is not None:
+        query = query.where(Candidate.id != other_than)
+    return (await session.exec(query)).first()
 
 
 async def listing(

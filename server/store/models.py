@@ -10,8 +10,10 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, String, Text, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
+
+from server.store import emails
 
 
 def utcnow() -> datetime:
@@ -66,11 +68,16 @@ class AnswerStatus(enum.StrEnum):
     failed = "failed"
 
 
+SKELETON_LENGTH = 1024
+"""Room for the skeleton of a 320-character address (a character may map to a few)."""
+
+
 class User(SQLModel, table=True):
     __tablename__ = "users"
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     email: str = Field(index=True, unique=True, max_length=320)
+    email_skeleton: str = Field(default="", index=True, max_length=SKELETON_LENGTH)  # see _email_skeleton
     name: str = Field(max_length=200)
     password_hash: str = Field(max_length=255)
     role: Role = Field(default=Role.candidate, sa_type=String(16))
@@ -102,6 +109,7 @@ class Candidate(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     name: str = Field(max_length=200)
     email: str = Field(index=True, unique=True, max_length=320)
+    email_skeleton: str = Field(default="", index=True, max_length=SKELETON_LENGTH)  # see _email_skeleton
     phone_number: str | None = Field(default=None, max_length=32)
     place: str | None = Field(default=None, max_length=120)
     district: str | None = Field(default=None, max_length=120)
@@ -113,6 +121,15 @@ class Candidate(SQLModel, table=True):
     created_by: str | None = Field(default=None, max_length=36)
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
+
+
+@event.listens_for(User, "before_insert")
+@event.listens_for(User, "before_update")
+@event.listens_for(Candidate, "before_insert")
+@event.listens_for(Candidate, "before_update")
+def _email_skeleton(_mapper: Any, _connection: Any, row: User | Candidate) -> None:
+    """The stored look-alike key always follows the stored email, whichever code path wrote the row."""
+    row.email_skeleton = emails.skeleton(row.email)
 
 
 class Interview(SQLModel, table=True):

@@ -8,6 +8,7 @@ from sqlalchemy import func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.store import emails
 from server.store.models import Candidate, Role, User, utcnow
 
 
@@ -16,7 +17,13 @@ async def get(session: AsyncSession, user_id: str) -> User | None:
 
 
 async def by_email(session: AsyncSession, email: str) -> User | None:
-    result = await session.exec(select(User).where(User.email == email.lower()))
+    result = await session.exec(select(User).where(User.email == emails.normalize(email)))
+    return result.first()
+
+
+async def look_alike(session: AsyncSession, email: str) -> User | None:
+    """An account whose email looks like ``email`` (the same confusable skeleton; the same address too)."""
+    result = await session.exec(select(User).where(User.email_skeleton == emails.skeleton(email)))
     return result.first()
 
 
@@ -31,7 +38,9 @@ async def create(
     user_id: str | None = None,
 ) -> User:
     """Add a user (flushes, so unique-email violations raise here). Candidates also get a pool row."""
-    user = User(email=email.lower(), name=name, password_hash=password_hash, role=role, job_role=job_role)
+    user = User(
+        email=emails.normalize(email), name=name, password_hash=password_hash, role=role, job_role=job_role
+    )
     if user_id:
         user.id = user_id
     session.add(user)

@@ -152,6 +152,38 @@ def test_complete_workflow(api: Api, hr: dict[str, Any]) -> None:
     ]
 
 
+EMPTY_EVALUATION = {
+    **dict.fromkeys(RATINGS),
+    **dict.fromkeys(("languages", "expected_salary", "experience", "remark", "voice_note")),
+    **dict.fromkeys(("voice_note_transcript", "voice_note_status", "average_rating")),
+}
+
+
+def test_start_creates_the_empty_evaluation(api: Api, hr: dict[str, Any]) -> None:
+    """Starting an interview creates its empty evaluation record (seed 004's workflow): the detail
+    carries it with every field null, the list's has_evaluation agrees with the detail for every
+    interview (one scheduled by seed 000, with no evaluation, included), and the first save is 'created'."""
+    candidate_id, interview_id = started(api, hr, name="Emma Empty")
+    h = hr["headers"]
+    evaluation = api.client.get(f"{BASE}/{interview_id}/", headers=h).json()["data"]["evaluation"]
+    assert {k: evaluation[k] for k in EMPTY_EVALUATION} == EMPTY_EVALUATION
+    assert evaluation["interview_id"] == interview_id and evaluation["candidate_name"] == "Emma Empty"
+    assert evaluation["created_at"].endswith("Z") and evaluation["updated_at"].endswith("Z")
+    other = add_candidate(api, hr, name="Sam Scheduled")
+    scheduled = api.client.post(
+        "/api/v1/interview/schedule", headers=h, json={"candidate_id": other, "job_title": "Engineer"}
+    )
+    assert scheduled.status_code in (200, 201), scheduled.text
+    rows = api.client.get(f"{BASE}/", headers=h).json()["data"]
+    assert {row["has_evaluation"] for row in rows} == {True, False}
+    for row in rows:
+        detail = api.client.get(f"{BASE}/{row['id']}/", headers=h).json()["data"]
+        assert row["has_evaluation"] is (detail["evaluation"] is not None), (row, detail)
+    response = api.client.post(f"{BASE}/{interview_id}/evaluation/", headers=h, json={"knowledge": 7})
+    assert response.status_code == 201 and response.json()["message"].endswith("created successfully")
+    assert response.json()["data"]["created_at"] == evaluation["created_at"]
+
+
 def test_start_refusals(api: Api, hr: dict[str, Any]) -> None:
     """Already ongoing, decided CVs, unknown interviewers and unknown candidates are refused as documented."""
     candidate_id, interview_id = started(api, hr)
@@ -381,15 +413,19 @@ def test_malformed_json_and_wrong_method(api: Api, hr: dict[str, Any]) -> None:
 
 
 def test_evaluation_without_a_body(api: Api, hr: dict[str, Any]) -> None:
-    """A POST with no body at all saves nothing new (every field is optional), not a malformed-JSON 400."""
+    """A POST with no body and no content type saves nothing new (every field is optional), not a
+    malformed-JSON 400; an empty body that claims to be JSON is a 400 (issue 15; see test_hostile_bodies)."""
     _, interview_id = started(api, hr)
     url = f"{BASE}/{interview_id}/evaluation/"
     assert api.client.post(url, headers=hr["headers"], json=RATINGS).status_code == 201
-    for headers in (hr["headers"], {**hr["headers"], "Content-Type": "application/json"}):
-        response = api.client.post(url, headers=headers, content=b"")
-        assert response.status_code == 200, response.text
-        body = response.json()
-        assert body["success"] is True and {k: body["data"][k] for k in RATINGS} == RATINGS
+    response = api.client.post(url, headers=hr["headers"], content=b"")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["success"] is True and {k: body["data"][k] for k in RATINGS} == RATINGS
+    response = api.client.post(
+        url, headers={**hr["headers"], "Content-Type": "application/json"}, content=b""
+    )
+    envelope_error(response, 400, "VALIDATION_ERROR")
     response = api.client.post(
         url, headers={**hr["headers"], "Content-Type": "application/json"}, content=b" {"
     )
