@@ -47,6 +47,7 @@ MIN_TAIL_BYTES = int(0.3 * BYTES_PER_S)
 SNAPSHOT_TTL_S = 7 * 24 * 3600
 WRITE_AHEAD = (fx.CompleteInterview, fx.EndInterview)  # database writes that the messages report
 KEEP_RETRY_S = 1.0  # how often a room kept for its unsaved snapshot tries the store again
+CLOSE_FLUSH_S = 2.0  # how long a closing room waits for its queued snapshot, then events, to be stored
 MAX_UNPUBLISHED = 10_000  # events kept while the bus is unreachable (the oldest go first beyond this)
 
 
@@ -79,6 +80,10 @@ class LiveRoom:
         self.unsaved: dict[str, Any] | None = None  # the newest snapshot the store refused
         self.unpublished: deque[dict[str, Any]] = deque()  # events the bus refused, oldest first
         self._publish_again_at = 0.0
+        self._publishing = asyncio.Lock()
+        self._storing = asyncio.Lock()
+        self._snapshot_writer: asyncio.Task[None] | None = None
+        self._publisher: asyncio.Task[None] | None = None
 
     # ---- running -------------------------------------------------------------------------------------
 
@@ -154,28 +159,31 @@ class LiveRoom:
         await self.pump()
 
     async def pump(self) -> None:
-        """Store the newest queued snapshot and run the queued :data:`WRITE_AHEAD` effects, send every
-        queued message in order, then run every other queued effect (one pump at a time). So a message such
-        as ``answer.saved`` or ``interview.completed`` never reaches the client before what it reports
-        is stored."""
+        """Send every queued message in order and run every queued effect (one pump at a time), with the
+        writes that the messages report first: a snapshot marked ``before_messages`` and the
+        :data:`WRITE_AHEAD` effects. So ``answer.saved`` or ``interview.completed`` never reaches the
+        client before what it reports is stored, while other snapshots do not delay the messages."""
         async with self._pump_lock:
             while True:
                 messages, effects = self.machine.drain_messages(), self.machine.drain_effects()
                 if not messages and not effects:
                     return
                 # Write-ahead: what a message tells the client (an answer saved, the interview over) is
-                # stored before the message is sent.
-                snapshots = [effect for effect in effects if isinstance(effect, fx.SaveSnapshot)]
-                if snapshots:
-                    await self._save_snapshot(snapshots[-1])
-                ahead = [e for e in effects if isinstance(e, WRITE_AHEAD)]
-                for first in ahead:
-                    await self._run(first)
+                # stored before the message is sent. Only the newest snapshot is written.
+                snapshots = [e for e in effects if isinstance(e, fx.SaveSnapshot)]
+                first = any(snapshot.before_messages for snapshot in snapshots)
+                if first:
+                    await self._save_snapshot(snapshots[-1], wait=True)
+                for ahead in effects:
+                    if isinstance(ahead, WRITE_AHEAD):
+                        await self._run(ahead)
                 for outgoing in messages:
                     await self._send_text(outgoing.connection, outgoing.text)
                 for later in effects:
-                    if not isinstance(later, WRITE_AHEAD):
-                        await self._run(later)  # SaveSnapshot has no handler: it was written above
+                    if not isinstance(later, (*WRITE_AHEAD, fx.SaveSnapshot)):
+                        await self._run(later)
+                if snapshots and not first:
+                    await self._save_snapshot(snapshots[-1], wait=False)
 
     async def refuse(self, connection: int, error: ProtocolError) -> None:
         """Send ``error`` to the connection and close it with its code (after what the pump is sending)."""
@@ -454,21 +462,25 @@ class LiveRoom:
             self.unpublished.popleft()
             log.error("live_event_dropped", interview_id=self.interview_id, kept=MAX_UNPUBLISHED)
         self.unpublished.append(effect.event.model_dump(mode="json", exclude_none=True))
-        if time.monotonic() >= self._publish_again_at:
-            await self._flush_events()
+        publishing = self._publisher is not None and not self._publisher.done()
+        if not publishing and time.monotonic() >= self._publish_again_at:
+            # In the background, in order: the next effects (the next question's speech) do not wait for
+            # the bus (a database write per event without Redis).
+            self._publisher = self.spawn(self._flush_events(), "live-publish")
 
     async def _flush_events(self) -> None:
-        """Publish the kept events in order (called under the pump lock)."""
-        while self.unpublished:
-            try:
-                await self.services.bus.publish(events_channel(self.interview_id), self.unpublished[0])
-            except Exception as exc:
-                self._publish_again_at = time.monotonic() + KEEP_RETRY_S
-                log.warning(
-                    "live_events_unpublished", count=len(self.unpublished), error_type=type(exc).__name__
-                )
-                return
-            self.unpublished.popleft()
+        """Publish the kept events in order (one publisher at a time)."""
+        async with self._publishing:
+            while self.unpublished:
+                try:
+                    await self.services.bus.publish(events_channel(self.interview_id), self.unpublished[0])
+                except Exception as exc:
+                    self._publish_again_at = time.monotonic() + KEEP_RETRY_S
+                    log.warning(
+                        "live_events_unpublished", count=len(self.unpublished), error_type=type(exc).__name__
+                    )
+                    return
+                self.unpublished.popleft()
 
     async def _complete(self, effect: fx.CompleteInterview) -> None:
         await actions.mark_completed(self.services, self.interview_id, len(self.machine.questions))
@@ -489,23 +501,30 @@ class LiveRoom:
             except (RuntimeError, OSError):
                 pass
 
-    async def _save_snapshot(self, effect: fx.SaveSnapshot) -> None:
-        """Store the snapshot; when the store is unreachable keep it, and the clock writes it again (the
+    async def _save_snapshot(self, effect: fx.SaveSnapshot, *, wait: bool) -> None:
+        """Store the snapshot: with ``wait``, before returning (it records what the next messages
+        acknowledge); else in the background, so that the messages and speech that follow do not wait for
+        the store. When the store is unreachable the snapshot is kept, and the clock writes it again (the
         newest one only) once the store is back, so a resume after the outage finds the session."""
         self.unsaved = effect.snapshot
-        await self._write_snapshot()
+        if wait:
+            await self._write_snapshot()
+        elif self._snapshot_writer is None or self._snapshot_writer.done():
+            self._snapshot_writer = self.spawn(self._write_snapshot(), "live-snapshot")
 
     async def _write_snapshot(self) -> None:
-        snapshot = self.unsaved
-        if snapshot is None:
-            return
-        try:
-            await self.services.store.put(snapshot_key(self.interview_id), snapshot, ttl_s=SNAPSHOT_TTL_S)
-        except Exception as exc:
-            log.warning("live_snapshot_unsaved", error_type=type(exc).__name__)
-            return
-        if self.unsaved is snapshot:
-            self.unsaved = None
+        """Write the newest unsaved snapshot (one writer at a time: an older one never lands last)."""
+        async with self._storing:
+            while (snapshot := self.unsaved) is not None:
+                try:
+                    await self.services.store.put(
+                        snapshot_key(self.interview_id), snapshot, ttl_s=SNAPSHOT_TTL_S
+                    )
+                except Exception as exc:
+                    log.warning("live_snapshot_unsaved", error_type=type(exc).__name__)
+                    return
+                if self.unsaved is snapshot:
+                    self.unsaved = None
 
     @property
     def pending_writes(self) -> bool:
@@ -523,6 +542,9 @@ class LiveRoom:
     async def close(self) -> None:
         if self._ticker is not None:
             self._ticker.cancel()
+        with contextlib.suppress(Exception):  # the queued snapshot and events go out first, briefly
+            await asyncio.wait_for(self._write_snapshot(), CLOSE_FLUSH_S)
+            await asyncio.wait_for(self._flush_events(), CLOSE_FLUSH_S)
         for peer in list(self.rtc.values()):
             await peer.close()
         for task in list(self.tasks):

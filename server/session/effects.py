@@ -197,9 +197,14 @@ class Close(_Effect):
 
 @dataclass(frozen=True, slots=True)
 class SaveSnapshot(_Effect):
-    """Write the snapshot to the SessionStore (the latest one wins; do not mutate it)."""
+    """Write the snapshot to the SessionStore (the latest one wins; do not mutate it).
+
+    ``before_messages``: the snapshot records something the queued messages acknowledge (a stored answer,
+    the end of the interview): write it before sending them. Otherwise it may follow them.
+    """
 
     snapshot: dict[str, Any]
+    before_messages: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """A summary: the phase and sequence number the snapshot records."""

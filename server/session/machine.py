@@ -638,8 +638,13 @@ class InterviewSession:
     def _persist_if_changed(self) -> None:
         snapshot = self.snapshot()
         if snapshot != self._persisted:
+            before = self._persisted or {}
+            acknowledges = snapshot["answered"] != before.get("answered") or (
+                snapshot["phase"] in (Phase.completed.value, Phase.ended.value)
+                and snapshot["phase"] != before.get("phase")
+            )
             self._persisted = snapshot
-            self._effects.append(SaveSnapshot(snapshot))
+            self._effects.append(SaveSnapshot(snapshot, before_messages=acknowledges))
 
     # ------------------------------------------------------------------ the phase
 

@@ -21,9 +21,10 @@ import time
 from collections import deque
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
+from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import delete, event, func, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from server.store.db import Database
 from server.store.models import LiveEvent, LiveSnapshot
@@ -46,16 +47,43 @@ snapshots = LiveSnapshot.__table__  # type: ignore[attr-defined]
 events = LiveEvent.__table__  # type: ignore[attr-defined]
 
 
+def live_engine(url: str) -> AsyncEngine:
+    """An engine of its own for live state, whose commits do not wait for the disk (SQLite in WAL mode
+    with ``synchronous=NORMAL``; PostgreSQL with ``synchronous_commit=off``): a killed process loses
+    nothing committed; an operating-system crash or power cut may lose the last moments of live state,
+    which the reconciliation with the stored answers (written with full durability) covers. A live
+    session writes a snapshot or an event several times a second; waiting for the disk each time would
+    queue every session behind the one writer."""
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+
+        def pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=30000"):
+                cursor.execute(f"PRAGMA {pragma}")
+            cursor.close()
+
+        event.listen(engine.sync_engine, "connect", pragmas)
+        return engine
+    return create_async_engine(
+        url,
+        pool_size=5,
+        max_overflow=10,
+        pool_recycle=1800,
+        connect_args={"server_settings": {"synchronous_commit": "off"}},
+    )
+
+
 class DatabaseSessionStore(MemorySessionStore):
     """:class:`MemorySessionStore` whose snapshots live in the database (leases and counters in memory)."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, engine: AsyncEngine) -> None:
         super().__init__()
-        self._db = db
+        self._engine = engine
         self._next_db_sweep = time.monotonic() + SWEEP_INTERVAL_S
 
     async def get(self, session_id: str) -> Snapshot | None:
-        async with self._db.engine.connect() as conn:
+        async with self._engine.connect() as conn:
             row = (
                 await conn.execute(
                     select(snapshots.c.value, snapshots.c.expires_at).where(snapshots.c.key == session_id)
@@ -68,7 +96,7 @@ class DatabaseSessionStore(MemorySessionStore):
     async def put(self, session_id: str, snapshot: Snapshot, ttl_s: float | None = None) -> None:
         expires_at = None if ttl_s is None else time.time() + _ms(ttl_s) / 1000
         value = _encode(snapshot)
-        async with self._db.engine.begin() as conn:
+        async with self._engine.begin() as conn:
             changed = await conn.execute(
                 update(snapshots)
                 .where(snapshots.c.key == session_id)
@@ -84,12 +112,16 @@ class DatabaseSessionStore(MemorySessionStore):
                 await conn.execute(delete(snapshots).where(expired))
 
     async def delete(self, session_id: str) -> None:
-        async with self._db.engine.begin() as conn:
+        async with self._engine.begin() as conn:
             await conn.execute(delete(snapshots).where(snapshots.c.key == session_id))
 
     async def ping(self) -> None:
         await super().ping()
-        await self._db.ping()
+        await _ping(self._engine)
+
+    async def close(self) -> None:
+        await super().close()
+        await self._engine.dispose()
 
 
 class DatabaseEventBus(MemoryEventBus):
@@ -97,21 +129,21 @@ class DatabaseEventBus(MemoryEventBus):
 
     def __init__(
         self,
-        db: Database,
+        engine: AsyncEngine,
         *,
         max_len: int = DEFAULT_CHANNEL_MAX_LEN,
         channel_ttl_s: float = DEFAULT_CHANNEL_TTL_S,
     ) -> None:
         super().__init__(max_len=max_len, channel_ttl_s=channel_ttl_s)
-        self._db = db
-        self._write = asyncio.Lock()  # one publisher at a time: the table and memory agree on numbering
+        self._engine = engine
+        self._writing: dict[str, asyncio.Lock] = {}  # per channel: the table and memory agree on numbering
         self._next_db_sweep = time.monotonic() + SWEEP_INTERVAL_S
 
     async def _load(self, channel: str) -> None:
         """Bring a channel this process does not hold (new, or dropped as idle) in from the table."""
         if channel in self._channels:
             return
-        async with self._db.engine.connect() as conn:
+        async with self._engine.connect() as conn:
             rows = (
                 await conn.execute(
                     select(events.c.seq, events.c.payload)
@@ -130,12 +162,12 @@ class DatabaseEventBus(MemoryEventBus):
         if self._closed:
             raise RuntimeError("event bus is closed")
         payload = _encode(event)
-        async with self._write:
+        async with self._writing.setdefault(channel, asyncio.Lock()):
             self._sweep()  # the memory twin's idle-channel sweep, first: it may drop this channel
             await self._load(channel)
             seq = self._channels[channel].seq + 1
             now = time.time()
-            async with self._db.engine.begin() as conn:
+            async with self._engine.begin() as conn:
                 await conn.execute(
                     insert(events).values(channel=channel, seq=seq, payload=payload, created_at=now)
                 )
@@ -173,14 +205,25 @@ class DatabaseEventBus(MemoryEventBus):
         await super().trim(channel, max_len)
         chan = self._channels[channel]
         first = chan.events[0][0] if chan.events else chan.seq + 1
-        async with self._db.engine.begin() as conn:
+        async with self._engine.begin() as conn:
             await conn.execute(delete(events).where(events.c.channel == channel, events.c.seq < first))
 
     async def ping(self) -> None:
         await super().ping()
-        await self._db.ping()
+        await _ping(self._engine)
+
+    async def close(self) -> None:
+        await super().close()
+        await self._engine.dispose()
+
+
+async def _ping(engine: AsyncEngine) -> None:
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
 
 
 def open_durable_state(db: Database) -> tuple[DatabaseSessionStore, DatabaseEventBus]:
-    """The session store and event bus of a deployment without Redis, kept in ``db``."""
-    return DatabaseSessionStore(db), DatabaseEventBus(db)
+    """The session store and event bus of a deployment without Redis, kept in ``db``'s database through an
+    engine of their own (:func:`live_engine`), disposed when both are closed."""
+    engine = live_engine(db.url)
+    return DatabaseSessionStore(engine), DatabaseEventBus(engine)
