@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -14,12 +12,11 @@ import pytest
 from server.config import Settings
 from server.store.db import upgrade
 from tests.support import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
     Api,
     create_pg_database,
     drop_pg_database,
     live_server,
+    make_settings,
     postgres_reachable,
     unavailable,
 )
@@ -61,23 +58,6 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, pg_template: st
         yield url
     finally:
         drop_pg_database(url)
-
-
-def make_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "data_dir": tmp_path / "data",
-        "database_url": database_url,
-        "redis_url": None,
-        "secret_key": "test-secret-key-" + uuid.uuid4().hex,
-        "admin_email": ADMIN_EMAIL,
-        "admin_password": ADMIN_PASSWORD,
-        "log_json": True,
-        "max_resume_bytes": 200_000,
-        "max_voice_note_bytes": 200_000,
-        "tts_prefetch": False,
-    }
-    values.update(overrides)
-    return Settings(_env_file=None, **values)
 
 
 @pytest.fixture

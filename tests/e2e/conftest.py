@@ -16,11 +16,9 @@ import httpx
 import numpy as np
 import pytest
 
-from tests.conftest import make_settings
 from tests.media import ANSWER_TEXT, speech
-from tests.support import Api, live_server
+from tests.support import Api, live_server, make_settings
 
-ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 DRIVER_PATHS = ("/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver")
 BASE_FLAGS = (
@@ -102,15 +100,3 @@ def browser(chrome_paths: tuple[str, str]) -> Iterator[Callable[..., Any]]:
     yield make
     for driver in drivers:
         driver.quit()
-
-
-def screenshot(driver: Any, name: str, width: int = 1280) -> Path:
-    """Save a full-page screenshot of ``driver`` (``width`` px wide) as ``artifacts/<name>.png``."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    driver.set_window_size(width, 900)
-    height = driver.execute_script("return Math.max(document.documentElement.scrollHeight, 900)")
-    driver.set_window_size(width, min(int(height) + 40, 4000))
-    driver.execute_script("window.scrollTo(0, 0)")
-    driver.save_screenshot(str(path))
-    return path
