@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import httpx
@@ -18,6 +20,8 @@ from tests.support import (
     live_server,
     make_settings,
     postgres_reachable,
+    sqlite_copy,
+    sqlite_url,
     unavailable,
 )
 
@@ -46,10 +50,29 @@ def pg_template() -> Iterator[str | None]:
         drop_pg_database(url)
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file that every SQLite test copies (migrated once per run, not once per test).
+
+    It is left as one self-contained file (rollback journal, no ``-wal``/``-shm`` beside it), so that a plain
+    copy of it is the whole database; a server started on a copy finds it at head (its start-up upgrade is a
+    no-op) and switches the copy to WAL itself."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "viva.db"
+    upgrade(sqlite_url(path))
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("PRAGMA journal_mode=DELETE")  # checkpoints and removes a WAL, if any
+    leftovers = sorted(p.name for p in path.parent.iterdir() if p != path)
+    assert not leftovers, f"the SQLite template is not one file: {leftovers}"
+    return path
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path, pg_template: str | None) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, pg_template: str | None, sqlite_template: Path
+) -> Iterator[str]:
+    """A fresh, migrated database per test: a copy of the SQLite template or a clone of the PostgreSQL one."""
     if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'viva.db'}"
+        yield sqlite_copy(sqlite_template, tmp_path)
         return
     if pg_template is None:
         unavailable("PostgreSQL", "127.0.0.1:5432")

@@ -1,11 +1,12 @@
-"""Test support: service discovery (PostgreSQL, Redis), settings, a real uvicorn on a loopback port, an API
-client, and upload files made on the fly (PDF, DOCX)."""
+"""Test support: service discovery (PostgreSQL, Redis), a migrated SQLite copy, settings, a real uvicorn on
+a loopback port, an API client, and upload files made on the fly (PDF, DOCX)."""
 
 from __future__ import annotations
 
 import asyncio
 import io
 import os
+import shutil
 import socket
 import threading
 import time
@@ -85,6 +86,19 @@ def drop_pg_database(url: str) -> None:
 def pg_url(name: str) -> str:
     base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
     return f"{base}/{name}"
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path}"
+
+
+def sqlite_copy(template: Path, folder: Path) -> str:
+    """A copy of the migrated SQLite ``template`` (one self-contained file) as ``folder/viva.db``; returns its
+    async SQLAlchemy URL."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / "viva.db"
+    shutil.copy(template, target)
+    return sqlite_url(target)
 
 
 def make_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settings:

@@ -25,6 +25,7 @@ from tests.support import (
     live_server,
     make_pdf,
     make_settings,
+    sqlite_copy,
     unavailable,
 )
 
@@ -35,10 +36,10 @@ BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 Headers = dict[str, str]
 
 
-def serve(backend: str, tmp: Path, pg_template: str | None) -> Iterator[Api]:
-    """A live server on a fresh database of ``backend`` (a PostgreSQL one is cloned from the template)."""
+def serve(backend: str, tmp: Path, pg_template: str | None, sqlite_template: Path) -> Iterator[Api]:
+    """A live server on a fresh database of ``backend`` (a copy or a clone of the migrated template)."""
     if backend == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp / 'viva.db'}"
+        url = sqlite_copy(sqlite_template, tmp)
     elif pg_template is None:
         unavailable("PostgreSQL", "127.0.0.1:5432")
     else:
@@ -62,8 +63,9 @@ def api_per_module(folder: str) -> Any:
         request: pytest.FixtureRequest,
         tmp_path_factory: pytest.TempPathFactory,
         pg_template: str | None,
+        sqlite_template: Path,
     ) -> Iterator[Api]:
-        yield from serve(request.param, tmp_path_factory.mktemp(folder), pg_template)
+        yield from serve(request.param, tmp_path_factory.mktemp(folder), pg_template, sqlite_template)
 
     return shared_api
 
