@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from tests.media import ANSWER_TEXT, speech
-from tests.support import Api, live_server, make_settings
+from tests.support import Api, live_server, make_settings, sqlite_copy
 
 CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 DRIVER_PATHS = ("/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver")
@@ -70,9 +70,9 @@ def answer_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def e2e_api(tmp_path: Path) -> Iterator[Api]:
+def e2e_api(tmp_path: Path, sqlite_template: Path) -> Iterator[Api]:
     """A live Viva on SQLite with a shorter end-of-answer silence (the e2e suite must stay quick)."""
-    settings = make_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'viva.db'}", live_silence_ms=1200)
+    settings = make_settings(tmp_path, sqlite_copy(sqlite_template, tmp_path), live_silence_ms=1200)
     with live_server(settings) as server, httpx.Client(base_url=server.base_url, timeout=30) as client:
         yield Api(client, server)
 
