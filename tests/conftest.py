@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-import uuid
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -14,13 +14,14 @@ import pytest
 from server.config import Settings
 from server.store.db import upgrade
 from tests.support import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
     Api,
     create_pg_database,
     drop_pg_database,
     live_server,
+    make_settings,
     postgres_reachable,
+    sqlite_copy,
+    sqlite_url,
     unavailable,
 )
 
@@ -49,10 +50,29 @@ def pg_template() -> Iterator[str | None]:
         drop_pg_database(url)
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file that every SQLite test copies (migrated once per run, not once per test).
+
+    It is left as one self-contained file (rollback journal, no ``-wal``/``-shm`` beside it), so that a plain
+    copy of it is the whole database; a server started on a copy finds it at head (its start-up upgrade is a
+    no-op) and switches the copy to WAL itself."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "viva.db"
+    upgrade(sqlite_url(path))
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("PRAGMA journal_mode=DELETE")  # checkpoints and removes a WAL, if any
+    leftovers = sorted(p.name for p in path.parent.iterdir() if p != path)
+    assert not leftovers, f"the SQLite template is not one file: {leftovers}"
+    return path
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path, pg_template: str | None) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, pg_template: str | None, sqlite_template: Path
+) -> Iterator[str]:
+    """A fresh, migrated database per test: a copy of the SQLite template or a clone of the PostgreSQL one."""
     if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'viva.db'}"
+        yield sqlite_copy(sqlite_template, tmp_path)
         return
     if pg_template is None:
         unavailable("PostgreSQL", "127.0.0.1:5432")
@@ -61,23 +81,6 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, pg_template: st
         yield url
     finally:
         drop_pg_database(url)
-
-
-def make_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "data_dir": tmp_path / "data",
-        "database_url": database_url,
-        "redis_url": None,
-        "secret_key": "test-secret-key-" + uuid.uuid4().hex,
-        "admin_email": ADMIN_EMAIL,
-        "admin_password": ADMIN_PASSWORD,
-        "log_json": True,
-        "max_resume_bytes": 200_000,
-        "max_voice_note_bytes": 200_000,
-        "tts_prefetch": False,
-    }
-    values.update(overrides)
-    return Settings(_env_file=None, **values)
 
 
 @pytest.fixture

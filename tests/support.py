@@ -1,9 +1,12 @@
-"""Test support: service discovery (PostgreSQL, Redis), a real uvicorn on a loopback port, an API client."""
+"""Test support: service discovery (PostgreSQL, Redis), a migrated SQLite copy, settings, a real uvicorn on
+a loopback port, an API client, and upload files made on the fly (PDF, DOCX)."""
 
 from __future__ import annotations
 
 import asyncio
+import io
 import os
+import shutil
 import socket
 import threading
 import time
@@ -11,8 +14,10 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import docx
 import httpx
 import pytest
 import uvicorn
@@ -81,6 +86,36 @@ def drop_pg_database(url: str) -> None:
 def pg_url(name: str) -> str:
     base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
     return f"{base}/{name}"
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path}"
+
+
+def sqlite_copy(template: Path, folder: Path) -> str:
+    """A copy of the migrated SQLite ``template`` (one self-contained file) as ``folder/viva.db``; returns its
+    async SQLAlchemy URL."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / "viva.db"
+    shutil.copy(template, target)
+    return sqlite_url(target)
+
+
+def make_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "data_dir": tmp_path / "data",
+        "database_url": database_url,
+        "redis_url": None,
+        "secret_key": "test-secret-key-" + uuid.uuid4().hex,
+        "admin_email": ADMIN_EMAIL,
+        "admin_password": ADMIN_PASSWORD,
+        "log_json": True,
+        "max_resume_bytes": 200_000,
+        "max_voice_note_bytes": 200_000,
+        "tts_prefetch": False,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
 
 
 class LiveServer:
@@ -180,3 +215,43 @@ class Api:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+# -------------------------------------------------------------------------------------- upload files
+
+
+def make_pdf(text: str = "Jane Doe Python Developer") -> bytes:
+    """A minimal valid one-page PDF with a Helvetica text line and a correct xref table."""
+    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode("latin-1")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets: list[int] = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref_at = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    for offset in offsets:
+        out += b"%010d 00000 n \n" % offset
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref_at)
+    return bytes(out)
+
+
+def make_docx() -> bytes:
+    document = docx.Document()
+    document.add_paragraph("Jane Doe\tSenior   Python Developer")
+    table = document.add_table(rows=2, cols=2)
+    table.cell(0, 0).text = "Skill"
+    table.cell(0, 1).text = "Years"
+    table.cell(1, 0).text = "FastAPI"
+    table.cell(1, 1).text = "5"
+    buf = io.BytesIO()
+    document.save(buf)
+    return buf.getvalue()

@@ -16,9 +16,7 @@ import httpx
 import jwt
 
 from server.security import TokenService
-from tests.conftest import make_settings
-from tests.support import Api, bearer, live_server
-from tests.unit.test_files import make_pdf
+from tests.support import Api, bearer, live_server, make_pdf, make_settings
 
 Headers = dict[str, str]
 RESUME = "Jane Doe. Python developer: FastAPI, PostgreSQL, Redis, Docker, AWS. Led a team of four."

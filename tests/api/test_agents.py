@@ -2,60 +2,19 @@
 
 from __future__ import annotations
 
-import json
-import time
-from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.api.test_tracking import BACKENDS, Headers, ok, serve
+from tests.api.support import ORDER, URL_SHORTENER, Headers, api_per_module, collapse, ok, stream
 from tests.support import Api
 
-URL_SHORTENER = {
-    "question": "How would you design a URL shortening service?",
-    "context": "Senior engineer with 5 years experience",
-    "conversation_history": [],
-}
-ORDER = ["start", "routing", "processing", "content", "answer_complete", "follow_ups", "complete"]
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def api(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, pg_template: str | None
-) -> Iterator[Api]:
-    yield from serve(request.param, tmp_path_factory.mktemp("agents"), pg_template)
+api = api_per_module("agents")
 
 
 @pytest.fixture(scope="module")
 def me(api: Api) -> Headers:
     return api.register()
-
-
-def sse_events(response: httpx.Response) -> Iterator[tuple[float, dict[str, Any]]]:
-    """Parse an SSE body as it arrives: yields (arrival time, JSON of the event's data) per event."""
-    data: list[str] = []
-    for line in response.iter_lines():
-        if line.startswith(":"):
-            continue
-        if line.startswith("data:"):
-            data.append(line[5:].removeprefix(" "))
-        elif line == "" and data:
-            yield time.monotonic(), json.loads("\n".join(data))
-            data = []
-
-
-def stream(api: Api, headers: Headers, body: dict[str, Any]) -> list[dict[str, Any]]:
-    with api.client.stream("POST", "/api/agents/answer-stream", headers=headers, json=body) as response:
-        assert response.status_code == 200
-        assert response.headers["content-type"].startswith("text/event-stream")
-        return [payload for _, payload in sse_events(response)]
-
-
-def collapse(types: list[str]) -> list[str]:
-    """The event types with runs of ``content`` folded into one."""
-    return [t for i, t in enumerate(types) if t != "content" or i == 0 or types[i - 1] != "content"]
 
 
 def test_available_agents(api: Api, me: Headers) -> None:

@@ -2,47 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
 
-from tests.support import Api
-from tests.unit.test_files import make_docx, make_pdf
-
-RESUME = (
-    "Jane Doe. Senior Python developer, 6 years. Built REST APIs with FastAPI and Django, PostgreSQL, "
-    "Redis caching, Docker and AWS. Led a team of four engineers."
-)
-JD = "We need a backend engineer: Python, FastAPI, PostgreSQL, Kubernetes, and Kafka for event streaming."
-STRONG = (
-    "In my last role I designed a REST API in Python with FastAPI and PostgreSQL. First I modelled the data, "
-    "then I added indexes and Redis caching because read latency mattered; for example p95 dropped from "
-    "400 ms to 80 ms. Finally I wrote integration tests and deployed it with Docker on AWS, and I mentored "
-    "two juniors on the team through code reviews."
-)
-
-
-def create(api: Api, headers: dict[str, str], resume: bytes | None = None, name: str = "cv.pdf") -> str:
-    response = api.client.post(
-        "/interviews/create",
-        headers=headers,
-        data={"job_description": JD},
-        files={"resume": (name, resume or make_pdf(RESUME), "application/pdf")},
-    )
-    assert response.status_code == 200, response.text
-    assert response.json()["status"] == "created"
-    interview_id: str = response.json()["interview_id"]
-    return interview_id
-
-
-def wait_report(api: Api, headers: dict[str, str], interview_id: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 20
-    while True:
-        report: dict[str, Any] = api.client.get(f"/interviews/{interview_id}/report", headers=headers).json()
-        if report.get("status") != "processing" or time.monotonic() > deadline:
-            return report
-        time.sleep(0.1)
+from tests.api.support import JD, RESUME, STRONG, create, wait_report
+from tests.support import Api, make_docx, make_pdf
 
 
 def test_full_lifecycle(api: Api) -> None:

@@ -14,8 +14,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from server.config import Settings
-from tests.conftest import make_settings
-from tests.support import Api, LiveServer, bearer, live_server
+from tests.support import Api, LiveServer, bearer, live_server, make_settings
 
 
 def app_of(api: Api) -> FastAPI:

@@ -9,8 +9,7 @@ from pathlib import Path
 import httpx
 
 from server.security import TokenService
-from tests.conftest import make_settings
-from tests.support import Api, bearer, live_server
+from tests.support import Api, bearer, live_server, make_settings
 
 
 def new_email(prefix: str = "user") -> str:

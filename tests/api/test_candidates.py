@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import io
-import struct
 import uuid
-import zlib
 from typing import Any
 
-import docx
 import httpx
 import pytest
 
-from tests.support import Api
-from tests.unit.test_files import make_pdf
+from tests.api.support import add, make_docx, make_png, payload
+from tests.support import Api, make_pdf
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -30,45 +26,9 @@ def add_role(api: Api, headers: dict[str, str], name: str = "Software Developer"
     return role_id
 
 
-def payload(**fields: Any) -> dict[str, Any]:
-    return {
-        "name": "John Doe",
-        "email": f"john-{uuid.uuid4().hex[:8]}@example.com",
-        "phone_number": "+91 9876543210",
-        "place": "Kochi",
-        "district": "Ernakulam",
-        **fields,
-    }
-
-
-def add(api: Api, headers: dict[str, str], **fields: Any) -> dict[str, Any]:
-    response = api.client.post("/api/candidates", headers=headers, json=payload(**fields))
-    assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
 def total(api: Api, headers: dict[str, str]) -> int:
     count: int = api.client.get("/api/candidates", headers=headers).json()["total"]
     return count
-
-
-def make_docx(*lines: str) -> bytes:
-    document = docx.Document()
-    for line in lines:
-        document.add_paragraph(line)
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
-
-
-def make_png() -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
-    pixels = zlib.compress(b"\x00\x00")
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
 
 
 def form(**fields: Any) -> dict[str, str]:

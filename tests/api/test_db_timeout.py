@@ -12,9 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.api.test_candidates import add
-from tests.conftest import make_settings
-from tests.support import Api, live_server
+from tests.api.support import add
+from tests.support import Api, live_server, make_settings
 
 pytestmark = pytest.mark.postgres
 

@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import Api
-from tests.unit.test_files import make_pdf
+from tests.support import Api, make_pdf
 
 BASE = "/api/v1/interview"
 ANSWER = (

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from tests.api.support import BASE, add_candidate, start, started
 from tests.support import Api
 
-BASE = "/api/interview-management"
 RATINGS = {"appearance": 8, "knowledge": 9, "confidence": 7, "attitude": 8, "communication": 9}
 
 
@@ -33,33 +33,6 @@ def add_role(api: Api, hr: dict[str, Any], name: str = "Software Developer") -> 
     assert response.status_code == 201, response.text
     role_id: int = response.json()["role_id"]
     return role_id
-
-
-def add_candidate(api: Api, hr: dict[str, Any], name: str = "John Doe", role_id: int | None = None) -> str:
-    payload = {
-        "name": name,
-        "email": f"{uuid.uuid4().hex[:8]}@example.com",
-        "phone_number": "+91 9876543210",
-        "place": "Kochi",
-        "district": "Ernakulam",
-        "job_title": role_id,
-    }
-    response = api.client.post("/api/candidates", headers=hr["headers"], json=payload)
-    assert response.status_code == 201, response.text
-    candidate_id: str = response.json()["id"]
-    return candidate_id
-
-
-def start(api: Api, hr: dict[str, Any], candidate_id: str, **extra: Any) -> Any:
-    body = {"candidate_id": candidate_id, "scheduled_at": "2025-11-15T10:00:00Z", **extra}
-    return api.client.post(f"{BASE}/start-interview/", headers=hr["headers"], json=body)
-
-
-def started(api: Api, hr: dict[str, Any], **kwargs: Any) -> tuple[str, str]:
-    candidate_id = add_candidate(api, hr, **kwargs)
-    response = start(api, hr, candidate_id, interviewer_id=hr["id"])
-    assert response.status_code == 201, response.text
-    return candidate_id, response.json()["data"]["id"]
 
 
 def test_complete_workflow(api: Api, hr: dict[str, Any]) -> None:

@@ -17,10 +17,9 @@ import numpy as np
 import pytest
 
 from server.config import Settings
-from tests.api.test_ai_interviews import create
-from tests.conftest import make_settings
+from tests.api.support import create
 from tests.media import ANSWER_TEXT, speech, word_error_rate, write_recording
-from tests.support import Api, live_server
+from tests.support import Api, live_server, make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 LONG_EXTRA = (
@@ -222,7 +221,7 @@ def test_voice_note_is_transcribed(api: Api) -> None:
     import io
     import wave
 
-    from tests.api.test_management import BASE, started
+    from tests.api.support import BASE, started
 
     hr = api.make_user("hr", name="Jane Smith")
     _, interview_id = started(api, hr)

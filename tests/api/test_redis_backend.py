@@ -9,8 +9,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import make_settings
-from tests.support import ADMIN_EMAIL, ADMIN_PASSWORD, REDIS_URL, live_server, redis_reachable, unavailable
+from tests.support import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    REDIS_URL,
+    live_server,
+    make_settings,
+    redis_reachable,
+    unavailable,
+)
 
 pytestmark = pytest.mark.redis
 

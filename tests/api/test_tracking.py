@@ -7,19 +7,12 @@ they do not see each other's rows); every request is a black-box HTTP call on lo
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.conftest import make_settings
-from tests.support import Api, create_pg_database, drop_pg_database, live_server, unavailable
-
-BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-Headers = dict[str, str]
+from tests.api.support import Headers, People, api_per_module, ok, person, unique
+from tests.support import Api
 
 INTERVIEW = {
     "custom_role_title": "Senior Full Stack Engineer",
@@ -62,56 +55,13 @@ LINK = {
 }
 
 
-def serve(backend: str, tmp: Path, pg_template: str | None) -> Iterator[Api]:
-    """A live server on a fresh database of ``backend`` (a PostgreSQL one is cloned from the template)."""
-    if backend == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp / 'viva.db'}"
-    elif pg_template is None:
-        unavailable("PostgreSQL", "127.0.0.1:5432")
-    else:
-        url = create_pg_database(template=pg_template)
-    try:
-        settings = make_settings(tmp, url, ai_provider="offline")
-        with live_server(settings) as server, httpx.Client(base_url=server.base_url, timeout=30) as client:
-            yield Api(client, server)
-    finally:
-        if backend != "sqlite":
-            drop_pg_database(url)
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def api(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, pg_template: str | None
-) -> Iterator[Api]:
-    yield from serve(request.param, tmp_path_factory.mktemp("tracking"), pg_template)
-
-
-@dataclass
-class People:
-    owner: Headers
-    owner_id: str
-    other: Headers
-    admin: Headers
-
-
-def person(api: Api) -> tuple[Headers, str]:
-    headers = api.register()
-    return headers, api.client.get("/auth/me", headers=headers).json()["id"]
+api = api_per_module("tracking")
 
 
 @pytest.fixture(scope="module")
 def people(api: Api) -> People:
     owner, owner_id = person(api)
     return People(owner, owner_id, api.register(), api.admin())
-
-
-def ok(response: httpx.Response, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json() if status != 204 else None
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix} {uuid.uuid4().hex[:8]}"
 
 
 def company(api: Api, headers: Headers, **fields: Any) -> dict[str, Any]:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.api.test_tracking import BACKENDS, Headers, People, ok, person, serve, unique
+from tests.api.support import Headers, People, api_per_module, ok, person, unique
 from tests.support import Api
 
 COMPANY = {
@@ -39,11 +38,7 @@ QUESTION = {
 }
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def api(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, pg_template: str | None
-) -> Iterator[Api]:
-    yield from serve(request.param, tmp_path_factory.mktemp("catalogs"), pg_template)
+api = api_per_module("catalogs")
 
 
 @pytest.fixture(scope="module")

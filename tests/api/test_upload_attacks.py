@@ -16,9 +16,8 @@ import httpx
 import pytest
 
 from tests.api.hostile import JD, LEAKS, World, build_world, ok, sqlite_api
-from tests.api.test_candidates import make_docx, make_png
-from tests.support import Api
-from tests.unit.test_files import make_pdf
+from tests.api.support import make_docx, make_png
+from tests.support import Api, make_pdf
 
 LIMIT = 200_000  # max_resume_bytes and max_voice_note_bytes in the test settings; video set to match
 STORED = re.compile(

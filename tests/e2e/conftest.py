@@ -16,11 +16,9 @@ import httpx
 import numpy as np
 import pytest
 
-from tests.conftest import make_settings
 from tests.media import ANSWER_TEXT, speech
-from tests.support import Api, live_server
+from tests.support import Api, live_server, make_settings, sqlite_copy
 
-ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 DRIVER_PATHS = ("/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver")
 BASE_FLAGS = (
@@ -72,9 +70,9 @@ def answer_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def e2e_api(tmp_path: Path) -> Iterator[Api]:
+def e2e_api(tmp_path: Path, sqlite_template: Path) -> Iterator[Api]:
     """A live Viva on SQLite with a shorter end-of-answer silence (the e2e suite must stay quick)."""
-    settings = make_settings(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'viva.db'}", live_silence_ms=1200)
+    settings = make_settings(tmp_path, sqlite_copy(sqlite_template, tmp_path), live_silence_ms=1200)
     with live_server(settings) as server, httpx.Client(base_url=server.base_url, timeout=30) as client:
         yield Api(client, server)
 
@@ -102,15 +100,3 @@ def browser(chrome_paths: tuple[str, str]) -> Iterator[Callable[..., Any]]:
     yield make
     for driver in drivers:
         driver.quit()
-
-
-def screenshot(driver: Any, name: str, width: int = 1280) -> Path:
-    """Save a full-page screenshot of ``driver`` (``width`` px wide) as ``artifacts/<name>.png``."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    driver.set_window_size(width, 900)
-    height = driver.execute_script("return Math.max(document.documentElement.scrollHeight, 900)")
-    driver.set_window_size(width, min(int(height) + 40, 4000))
-    driver.execute_script("window.scrollTo(0, 0)")
-    driver.save_screenshot(str(path))
-    return path

@@ -12,9 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import screenshot
-from tests.support import Api
-from tests.unit.test_files import make_pdf
+from tests.e2e.support import screenshot
+from tests.support import Api, make_pdf
 
 pytestmark = pytest.mark.e2e
 

@@ -25,13 +25,10 @@ from server.domain.answers import LiveAnswer, Recorded, record_live_answer
 from server.store import interviews
 from server.store.db import Database
 from tests.live.client import Candidate, to_16k
-from tests.live.test_room import answer_question
-from tests.live.test_room import schedule as schedule_two
-from tests.live.test_scale_out import free_port, instance_env, rejoin, shared_database, start_instance
+from tests.live.support import answer_question, free_port, instance_env, rejoin, start_instance
+from tests.live.support import schedule as schedule_two
 from tests.media import speech
 from tests.support import ADMIN_EMAIL, ADMIN_PASSWORD, Api
-
-__all__ = ["shared_database"]  # the fixture, used by the two-instance test
 
 QUESTIONS = [
     {"text": "Tell me about a REST API you designed.", "expected_duration_minutes": 2},

@@ -30,12 +30,19 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import make_settings
 from tests.live.client import Candidate, Monitor, open_socket, to_16k
-from tests.live.test_monitor import monitor_url, room_url, schedule_with_hr, token_of
-from tests.live.test_room import SECOND, answer_question, schedule, ws_url
+from tests.live.support import (
+    SECOND,
+    answer_question,
+    monitor_url,
+    room_url,
+    schedule,
+    schedule_with_hr,
+    token_of,
+    ws_url,
+)
 from tests.media import ANSWER_TEXT, speech, word_error_rate
-from tests.support import Api, live_server, unavailable
+from tests.support import Api, live_server, make_settings, unavailable
 
 # ---------------------------------------------------------------------------------------- helpers
 
@@ -409,7 +416,7 @@ def test_slow_consumers_do_not_grow_server_memory(tmp_path: Path, private_redis:
     ring of 1,000 events (about 3 MB as Python objects), one history batch and a transport buffer's
     high-water mark. Measured after a 1,000-event warm-up, so that one-time costs (speech model,
     allocator arenas) are not counted."""
-    from tests.live.test_scale_out import start_instance
+    from tests.live.support import start_instance
     from tests.support import ADMIN_EMAIL, ADMIN_PASSWORD
 
     port, prefix = free_port(), "viva-slow:"

@@ -16,10 +16,9 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from tests.conftest import make_settings
 from tests.live.client import Candidate, Monitor
-from tests.live.test_monitor import monitor_url, room_url, schedule_with_hr
-from tests.support import Api, live_server
+from tests.live.support import monitor_url, room_url, schedule_with_hr
+from tests.support import Api, live_server, make_settings
 
 MAX_SOCKETS, MESSAGES_PER_S = 3, 10
 

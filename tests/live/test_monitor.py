@@ -4,38 +4,24 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
 
 import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from protocol.monitor import parse_monitor_frame
 from tests.live.client import Candidate, Monitor, to_16k
-from tests.live.test_room import QUESTIONS, answer_question, schedule_with_hr
+from tests.live.support import (
+    FOLLOW_UP,
+    QUESTIONS,
+    answer_question,
+    assert_contiguous,
+    monitor_url,
+    room_url,
+    schedule_with_hr,
+    token_of,
+)
 from tests.media import ANSWER_TEXT, speech, word_error_rate
 from tests.support import Api, bearer
-
-FOLLOW_UP = "Which of those indexes made the biggest difference, and how did you measure it?"
-
-
-def monitor_url(base_url: str, interview_id: str) -> str:
-    return base_url.replace("http://", "ws://") + f"/ws/monitor/{interview_id}"
-
-
-def room_url(base_url: str, interview_id: str) -> str:
-    return base_url.replace("http://", "ws://") + f"/ws/interviews/{interview_id}"
-
-
-def token_of(headers: dict[str, str]) -> str:
-    return headers["Authorization"].split(" ", 1)[1]
-
-
-def assert_contiguous(frames: list[dict[str, Any]], start: int = 1) -> None:
-    """Frames carry seq start, start+1, ... with no gap, and each parses as a documented frame."""
-    assert [f["seq"] for f in frames] == list(range(start, start + len(frames))), [f["seq"] for f in frames]
-    for frame in frames:
-        parse_monitor_frame(frame)
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

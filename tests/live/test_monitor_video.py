@@ -12,8 +12,7 @@ from aiortc.mediastreams import MediaStreamTrack
 from websockets.asyncio.client import ClientConnection, connect
 
 from tests.live.rtc_client import RtcCandidate
-from tests.live.test_monitor import monitor_url, room_url, token_of
-from tests.live.test_room import schedule_with_hr
+from tests.live.support import monitor_url, room_url, schedule_with_hr, token_of
 from tests.support import Api
 
 

@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from tests.live.client import Candidate, to_16k
-from tests.live.test_room import answer_question
+from tests.live.support import answer_question
 from tests.media import ANSWER_TEXT, speech
 from tests.support import Api
 

@@ -3,65 +3,13 @@
 from __future__ import annotations
 
 import time
-import uuid
-from typing import Any
 
 import pytest
 
 from tests.live.client import Candidate, to_16k
+from tests.live.support import QUESTIONS, SECOND, answer_question, schedule, ws_url
 from tests.media import ANSWER_TEXT, speech, word_error_rate
 from tests.support import Api
-
-QUESTIONS = [
-    {"text": "Tell me about a REST API you designed.", "expected_duration_minutes": 2},
-    {"text": "How do you test a web service?", "expected_duration_minutes": 2},
-]
-SECOND = "I write unit tests and integration tests, and I run them in continuous integration."
-
-
-def schedule_with_hr(api: Api) -> tuple[dict[str, Any], dict[str, str], str, str]:
-    """An HR user, a registered candidate and an interview of QUESTIONS scheduled for them: (hr, candidate
-    headers, interview id, candidate token)."""
-    hr = api.make_user("hr", name="Hana Recruiter")
-    candidate = api.register(email=f"live-{uuid.uuid4().hex[:8]}@test.example")
-    me = api.client.get("/auth/me", headers=candidate).json()
-    response = api.client.post(
-        "/api/v1/interview/schedule",
-        headers=hr["headers"],
-        json={"candidate_id": me["id"], "job_title": "Backend Engineer", "questions": QUESTIONS},
-    )
-    assert response.status_code == 201, response.text
-    return hr, candidate, response.json()["id"], candidate["Authorization"].split(" ", 1)[1]
-
-
-def schedule(api: Api) -> tuple[dict[str, str], str, str]:
-    _, candidate, interview_id, token = schedule_with_hr(api)
-    return candidate, interview_id, token
-
-
-def ws_url(api: Api, interview_id: str) -> str:
-    return api.server.base_url.replace("http://", "ws://") + f"/ws/interviews/{interview_id}"
-
-
-def answer_question(
-    client: Candidate, started: dict[str, Any], pcm16k: bytes, *, done: bool, audio_ended: bool = False
-) -> dict[str, Any]:
-    """Play along with the started question (``audio_ended``: its ``question.audio.end`` was read
-    already), speak the answer; returns ``transcript.final``."""
-    if not audio_ended:
-        client.expect("question.audio.end")
-    client.send({"type": "playback.ended", "question_id": started["question_id"]})
-    client.expect("listening")
-    client.say(pcm16k)
-    client.expect("speech.started")
-    if done:
-        client.wait_spoken()
-        time.sleep(0.3)  # a little trailing silence, as a person pauses before pressing "done"
-        client.send({"type": "answer.done", "question_id": started["question_id"]})
-    final = client.expect("transcript.final", timeout=60)
-    saved = client.expect("answer.saved", timeout=30)
-    assert final["question_id"] == saved["question_id"] == started["question_id"]
-    return final
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

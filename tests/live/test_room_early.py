@@ -8,12 +8,10 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import make_settings
 from tests.live.client import Candidate, to_16k
-from tests.live.test_monitor import room_url
-from tests.live.test_room import schedule_with_hr
+from tests.live.support import room_url, schedule_with_hr
 from tests.media import ANSWER_TEXT, speech, word_error_rate
-from tests.support import Api, live_server
+from tests.support import Api, live_server, make_settings
 
 
 def test_questions_follow_at_once_and_answers_are_all_stored(tmp_path: Path) -> None:

@@ -13,12 +13,11 @@ import httpx
 import pytest
 
 from server.config import Settings
-from tests.conftest import make_settings
 from tests.live.client import Candidate, to_16k
 from tests.live.rtc_client import RtcCandidate
-from tests.live.test_room import QUESTIONS, answer_question, schedule, ws_url
+from tests.live.support import QUESTIONS, answer_question, schedule, ws_url
 from tests.media import ANSWER_TEXT, speech, word_error_rate
-from tests.support import REDIS_URL, Api, live_server, redis_reachable, unavailable
+from tests.support import REDIS_URL, Api, live_server, make_settings, redis_reachable, unavailable
 
 pytestmark = pytest.mark.redis
 

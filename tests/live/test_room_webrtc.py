@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.live.rtc_client import RtcCandidate
-from tests.live.test_room import schedule, ws_url
+from tests.live.support import schedule, ws_url
 from tests.media import ANSWER_TEXT, speech, word_error_rate
 from tests.support import Api
 

@@ -4,16 +4,9 @@ is killed mid-answer and the candidate finishes on B with nothing stored lost or
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
-import subprocess
-import sys
-import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import asyncpg  # noqa: F401  (PostgreSQL driver: the test needs it installed)
 import httpx
@@ -21,106 +14,32 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from tests.conftest import make_settings
 from tests.live.client import Candidate, Monitor, to_16k
-from tests.live.test_monitor import FOLLOW_UP, assert_contiguous, monitor_url, room_url, token_of
-from tests.live.test_room import SECOND, answer_question, schedule_with_hr
+from tests.live.support import (
+    FOLLOW_UP,
+    OWNER_TTL_S,
+    SECOND,
+    SECRET,
+    answer_question,
+    assert_contiguous,
+    free_port,
+    instance_env,
+    monitor_url,
+    rejoin,
+    room_url,
+    schedule_with_hr,
+    start_instance,
+    token_of,
+)
 from tests.media import ANSWER_TEXT, speech, word_error_rate
 from tests.support import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
     REDIS_URL,
     Api,
     live_server,
-    redis_reachable,
-    unavailable,
+    make_settings,
 )
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
-SECRET = "scale-out-test-secret-key-shared-by-every-instance"
-OWNER_TTL_S = 3.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def instance_env(database_url: str, prefix: str, data_dir: Path, port: int) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "REDIS_URL": REDIS_URL,
-        "VIVA_REDIS_PREFIX": prefix,
-        "VIVA_SECRET_KEY": SECRET,
-        "VIVA_DATA_DIR": str(data_dir),
-        "VIVA_ADMIN_EMAIL": ADMIN_EMAIL,
-        "VIVA_ADMIN_PASSWORD": ADMIN_PASSWORD,
-        "VIVA_INSTANCE_URL": f"http://127.0.0.1:{port}",
-        "VIVA_LIVE_OWNER_TTL_S": str(OWNER_TTL_S),
-        "VIVA_JOB_LEASE_S": "10",
-        "VIVA_TTS_PREFETCH": "false",
-        "VIVA_LOG_LEVEL": "WARNING",
-    }
-
-
-def start_instance(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
-    """``python -m server serve`` as its own process (so that the test can kill it), once it is ready."""
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "server", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert process.poll() is None, log.read_text()[-2000:]
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    process.kill()
-    raise AssertionError("instance A did not become ready: " + log.read_text()[-2000:])
-
-
-@pytest.fixture
-def shared_database(pg_template: str | None) -> Iterator[str]:
-    from tests.support import create_pg_database, drop_pg_database
-
-    if pg_template is None:
-        unavailable("PostgreSQL", "127.0.0.1:5432")
-    if not redis_reachable():
-        unavailable("Redis", REDIS_URL)
-    url = create_pg_database(template=pg_template)
-    try:
-        yield url
-    finally:
-        drop_pg_database(url)
-
-
-def rejoin(url: str, token: str, last_seq: int, within_s: float = 30) -> tuple[Candidate, dict[str, Any]]:
-    """Reconnect with resume until an instance takes the session (moved/refused answers are retried)."""
-    deadline, refusals = time.monotonic() + within_s, []
-    while time.monotonic() < deadline:
-        client = Candidate(url, token)
-        client.send(
-            {"type": "hello", "token": token, "protocol": "1.0", "resume": True, "last_seq": last_seq}
-        )
-        try:
-            reply = client.next_message(10)
-            if reply["type"] == "welcome":
-                return client, reply
-            refusals.append(reply["type"])
-        except ConnectionClosed as closed:
-            refusals.append(str(closed.rcvd.code if closed.rcvd else None))
-        client.ws.close()
-        time.sleep(0.5)
-    raise AssertionError(f"no instance took the session: {refusals}")
 
 
 def test_candidate_on_a_hr_on_b_then_a_dies(tmp_path: Path, shared_database: str) -> None:

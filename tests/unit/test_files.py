@@ -29,35 +29,12 @@ from server.store.files import (
     store_upload,
     validate_upload,
 )
+from tests.support import make_docx, make_pdf
 
 MIB = 1024 * 1024
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 # ------------------------------------------------------------------------------------------ fixtures
-
-
-def make_pdf(text: str = "Jane Doe Python Developer") -> bytes:
-    """A minimal valid one-page PDF with a Helvetica text line and a correct xref table."""
-    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode("latin-1")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
-        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets: list[int] = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref_at = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for offset in offsets:
-        out += b"%010d 00000 n \n" % offset
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref_at)
-    return bytes(out)
 
 
 def make_encrypted_pdf() -> bytes:
@@ -66,19 +43,6 @@ def make_encrypted_pdf() -> bytes:
     writer.encrypt("secret")
     buf = io.BytesIO()
     writer.write(buf)
-    return buf.getvalue()
-
-
-def make_docx() -> bytes:
-    document = docx.Document()
-    document.add_paragraph("Jane Doe\tSenior   Python Developer")
-    table = document.add_table(rows=2, cols=2)
-    table.cell(0, 0).text = "Skill"
-    table.cell(0, 1).text = "Years"
-    table.cell(1, 0).text = "FastAPI"
-    table.cell(1, 1).text = "5"
-    buf = io.BytesIO()
-    document.save(buf)
     return buf.getvalue()
 
 

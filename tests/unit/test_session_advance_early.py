@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from protocol.messages import AnswerSaved, ErrorMessage, InterviewCompleted, QuestionStarted, TranscriptFinal
 from server.session import InterviewSession, Phase, SaveAnswer, SessionConfig, SpeakQuestion
-from tests.unit.test_session import FOLLOW_UP, QUESTIONS, Room, of_type
+from tests.unit.support import FOLLOW_UP, QUESTIONS, Room, of_type
 
 EARLY = SessionConfig(max_follow_ups=0, advance_early=True)
 

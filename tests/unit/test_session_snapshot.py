@@ -19,7 +19,7 @@ from server.session import (
     SaveSnapshot,
     SessionConfig,
 )
-from tests.unit.test_session import FOLLOW_UP, QUESTIONS, Room, closes, of_type
+from tests.unit.support import FOLLOW_UP, QUESTIONS, Room, closes, of_type
 
 
 def restart(room: Room) -> InterviewSession:
