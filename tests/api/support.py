@@ -8,6 +8,7 @@ import json
 import struct
 import time
 import uuid
+import wave
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -236,3 +237,14 @@ def started(api: Api, hr: dict[str, Any], **kwargs: Any) -> tuple[str, str]:
     response = start(api, hr, candidate_id, interviewer_id=hr["id"])
     assert response.status_code == 201, response.text
     return candidate_id, response.json()["data"]["id"]
+
+
+def wav(seconds: float = 0.3) -> bytes:
+    """A silent PCM16 16 kHz mono WAV file of ``seconds``."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16_000)
+        out.writeframes(bytes(int(16_000 * seconds) * 2))
+    return buffer.getvalue()

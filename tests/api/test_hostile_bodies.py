@@ -12,9 +12,8 @@ import pytest
 
 from server.logs import MAX_JSON_DEPTH
 from tests.api.hostile import LEAKS, RESUME, Headers, ok
-from tests.api.test_upload_attacks import wav
-from tests.support import Api
-from tests.unit.test_files import make_pdf
+from tests.api.support import wav
+from tests.support import Api, make_pdf
 
 MANAGEMENT = "/api/interview-management"
 DEEP = {

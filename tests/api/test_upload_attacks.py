@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import re
 import uuid
-import wave
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,23 +15,13 @@ import httpx
 import pytest
 
 from tests.api.hostile import JD, LEAKS, World, build_world, ok, sqlite_api
-from tests.api.support import make_docx, make_png
+from tests.api.support import make_docx, make_png, wav
 from tests.support import Api, make_pdf
 
 LIMIT = 200_000  # max_resume_bytes and max_voice_note_bytes in the test settings; video set to match
 STORED = re.compile(
     r"^(resumes/[0-9a-f]{32}\.(pdf|docx)|voice_notes/[0-9a-f]{32}\.(wav|mp3|m4a)|answers/[0-9a-f]{32}\.\w+)$"
 )
-
-
-def wav(seconds: float = 0.3) -> bytes:
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(16_000)
-        out.writeframes(bytes(int(16_000 * seconds) * 2))
-    return buffer.getvalue()
 
 
 def zip_bomb() -> bytes:

@@ -10,8 +10,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from tests.live.test_monitor import monitor_url, room_url
-from tests.live.test_room import schedule_with_hr
+from tests.live.support import monitor_url, room_url, schedule_with_hr
 from tests.support import Api
 
 
