@@ -74,7 +74,22 @@ def live_engine(url: str) -> AsyncEngine:
     )
 
 
-class DatabaseSessionStore(MemorySessionStore):
+class _OnEngine:
+    """Pinging and closing for a memory twin backed by a live-state engine (put first in the bases)."""
+
+    _engine: AsyncEngine
+
+    async def ping(self) -> None:
+        await super().ping()  # type: ignore[misc]
+        async with self._engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def close(self) -> None:
+        await super().close()  # type: ignore[misc]
+        await self._engine.dispose()
+
+
+class DatabaseSessionStore(_OnEngine, MemorySessionStore):
     """:class:`MemorySessionStore` whose snapshots live in the database (leases and counters in memory)."""
 
     def __init__(self, engine: AsyncEngine) -> None:
@@ -115,16 +130,8 @@ class DatabaseSessionStore(MemorySessionStore):
         async with self._engine.begin() as conn:
             await conn.execute(delete(snapshots).where(snapshots.c.key == session_id))
 
-    async def ping(self) -> None:
-        await super().ping()
-        await _ping(self._engine)
 
-    async def close(self) -> None:
-        await super().close()
-        await self._engine.dispose()
-
-
-class DatabaseEventBus(MemoryEventBus):
+class DatabaseEventBus(_OnEngine, MemoryEventBus):
     """:class:`MemoryEventBus` whose channels are written through to the database and loaded from it."""
 
     def __init__(
@@ -207,19 +214,6 @@ class DatabaseEventBus(MemoryEventBus):
         first = chan.events[0][0] if chan.events else chan.seq + 1
         async with self._engine.begin() as conn:
             await conn.execute(delete(events).where(events.c.channel == channel, events.c.seq < first))
-
-    async def ping(self) -> None:
-        await super().ping()
-        await _ping(self._engine)
-
-    async def close(self) -> None:
-        await super().close()
-        await self._engine.dispose()
-
-
-async def _ping(engine: AsyncEngine) -> None:
-    async with engine.connect() as conn:
-        await conn.execute(text("SELECT 1"))
 
 
 def open_durable_state(db: Database) -> tuple[DatabaseSessionStore, DatabaseEventBus]:
