@@ -24,8 +24,15 @@ import pytest
 from server.domain.answers import LiveAnswer, Recorded, record_live_answer
 from server.store import interviews
 from server.store.db import Database
-from tests.live.client import Candidate, to_16k
-from tests.live.support import answer_question, free_port, instance_env, rejoin, start_instance
+from tests.live.client import Candidate, Monitor, to_16k
+from tests.live.support import (
+    answer_question,
+    free_port,
+    instance_env,
+    monitor_url,
+    rejoin,
+    start_instance,
+)
 from tests.live.support import schedule as schedule_two
 from tests.media import speech
 from tests.support import ADMIN_EMAIL, ADMIN_PASSWORD, Api
@@ -85,8 +92,9 @@ def instances() -> Iterator[list[Instance]]:
             instance.kill()
 
 
-def schedule(base_url: str) -> tuple[str, str]:
-    """A registered candidate and a three-question interview for them: (interview id, candidate token)."""
+def schedule(base_url: str) -> tuple[str, str, str]:
+    """A registered candidate and a three-question interview for them: (interview id, candidate token,
+    HR token)."""
     with httpx.Client(base_url=base_url, timeout=30) as http:
         api = Api(http, Remote(base_url))  # type: ignore[arg-type]
         hr = api.make_user("hr")
@@ -98,7 +106,11 @@ def schedule(base_url: str) -> tuple[str, str]:
             json={"candidate_id": me["id"], "job_title": "Backend Engineer", "questions": QUESTIONS},
         )
         assert response.status_code == 201, response.text
-        return response.json()["id"], candidate["Authorization"].split(" ", 1)[1]
+        return response.json()["id"], _token(candidate), _token(hr["headers"])
+
+
+def _token(headers: dict[str, str]) -> str:
+    return headers["Authorization"].split(" ", 1)[1]
 
 
 def room_url(base_url: str, interview_id: str) -> str:
@@ -151,20 +163,27 @@ def test_embedded_default_resumes_after_sigkill_right_after_answer_saved(
     tmp_path: Path, instances: list[Instance]
 ) -> None:
     """SQLite, no Redis. Killed the moment the second answer is acknowledged, the restarted server resumes
-    the session (resumed, seq beyond what the candidate saw, both answers counted), asks only the third
-    question, and every acknowledged answer is stored once with its text unchanged."""
+    the session (resumed, seq beyond what the candidate saw, both answers counted), a monitor replays the
+    history from before the kill, only the third question is asked, and every acknowledged answer is
+    stored once with its text unchanged."""
     data_dir = tmp_path / "data"
     pcm, rate = speech()
     audio = to_16k(pcm, rate)
     first = start(embedded_env(data_dir), tmp_path / "first.log")
     instances.append(first)
-    interview_id, token = schedule(first.base_url)
+    interview_id, token, hr_token = schedule(first.base_url)
     acknowledged, last_seq = answer_two_then_kill(first, interview_id, token, audio)
     stored_at_kill = sqlite_answers(data_dir / "viva.db")
     assert {q: stored_at_kill[q][0] for q in acknowledged} == acknowledged, "acknowledged = stored"
 
     second = start(embedded_env(data_dir), tmp_path / "second.log")
     instances.append(second)
+    monitor = Monitor(monitor_url(second.base_url, interview_id), hr_token)
+    try:  # the event history outlived the process: the first answer's save, published before the kill
+        first_answer = next(iter(acknowledged.items()))
+        monitor.wait("answer.saved", question_id=first_answer[0], answer_id=first_answer[1], timeout=15)
+    finally:
+        monitor.close()
     client, welcome = rejoin(room_url(second.base_url, interview_id), token, last_seq)
     assert welcome["resumed"] is True
     assert set(acknowledged) <= set(welcome["state"]["answered"])
@@ -199,7 +218,7 @@ def test_two_instances_holder_killed_right_after_answer_saved(
     a = start(env_a, tmp_path / "a.log")
     b = start(instance_env(shared_database, prefix, tmp_path / "data", 0), tmp_path / "b.log")
     instances.extend([a, b])
-    interview_id, token = schedule(b.base_url)
+    interview_id, token, _ = schedule(b.base_url)
     acknowledged, last_seq = answer_two_then_kill(a, interview_id, token, audio)
     at_kill = _pg_answers(shared_database, interview_id)
     assert {q: at_kill[q][0] for q in acknowledged} == acknowledged, "acknowledged = stored"
