@@ -77,8 +77,8 @@ class LiveRoom:
         self._pump_lock = asyncio.Lock()
         self._ticker: asyncio.Task[None] | None = None
         self._kick_pending = False
-        self.unsaved: dict[str, Any] | None = None  # the newest snapshot the store refused
-        self.unpublished: deque[dict[str, Any]] = deque()  # events the bus refused, oldest first
+        self.unsaved: dict[str, Any] | None = None  # the newest snapshot not yet stored (queued or refused)
+        self.unpublished: deque[dict[str, Any]] = deque()  # events not yet published, oldest first
         self._publish_again_at = 0.0
         self._publishing = asyncio.Lock()
         self._storing = asyncio.Lock()
