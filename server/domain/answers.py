@@ -9,7 +9,7 @@ an interview is submitted; an HR "ask again" creates a new question, and so a ne
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,6 +84,7 @@ async def stored_answers(session: AsyncSession, interview_id: str) -> dict[str, 
     return {answer.question_id: answer.id for answer in await interviews.answers_of(session, interview_id)}
 
 
-def ai_follow_ups(questions: Mapping[str, str]) -> int:
-    """How many of the interview's questions (id → source) are AI follow-ups: the budget already spent."""
-    return sum(1 for source in questions.values() if source == "follow_up")
+def ai_follow_ups(sources: Iterable[str]) -> int:
+    """How many of the interview's questions (given by their sources) are AI follow-ups: the budget
+    already spent."""
+    return sum(1 for source in sources if source == "follow_up")

@@ -32,7 +32,6 @@ from server.store.db import unavailable
 from server.store.models import Interview, InterviewStatus, utcnow
 
 T = TypeVar("T")
-IN_PROGRESS = InterviewStatus.in_progress
 
 
 @dataclass(frozen=True)
@@ -90,7 +89,7 @@ async def progress(services: Services, interview_id: str) -> Progress:
     """What the database says about a live interview's progress (the truth a resumed session follows)."""
     async with services.db.session() as session:
         stored = await answers.stored_answers(session, interview_id)
-        sources = {q.id: q.source for q in await interviews.questions_of(session, interview_id)}
+        sources = [q.source for q in await interviews.questions_of(session, interview_id)]
     return Progress(stored, answers.ai_follow_ups(sources))
 
 
@@ -98,7 +97,7 @@ async def mark_in_progress(services: Services, interview_id: str) -> None:
     """scheduled → in_progress (no-op when it already is)."""
     async with services.db.session() as session:
         interview = await interviews.get(session, interview_id)
-        if interview is not None:
+        if interview is not None and interview.status == InterviewStatus.scheduled:
             await lifecycle.start(session, interview)
 
 
@@ -112,10 +111,11 @@ async def mark_completed(services: Services, interview_id: str, index: int) -> N
 async def mark_ended(services: Services, interview_id: str, index: int) -> None:
     """Ended early: an interview that had started is completed with what was answered; one that had not
     (HR ended it before the candidate joined) is cancelled."""
-    await mark_completed(services, interview_id, index)
     async with services.db.session() as session:
         interview = await interviews.get(session, interview_id)
-        if interview is not None:
+        if interview is not None and interview.status == InterviewStatus.in_progress:
+            await lifecycle.complete(session, interview, index=index)
+        elif interview is not None and interview.status == InterviewStatus.scheduled:
             await lifecycle.cancel(session, interview)
 
 
